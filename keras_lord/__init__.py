@@ -1,0 +1,20 @@
+"""keras-lord: LORD class/content disentanglement for Keras 3."""
+
+from keras_lord import backbones, callbacks, data, layers, losses, models, trainers
+from keras_lord.presets import PRESETS, get_preset
+from keras_lord.trainers.lord_trainer import LordTrainer
+from keras_lord.version import __version__
+
+__all__ = [
+    "PRESETS",
+    "LordTrainer",
+    "__version__",
+    "backbones",
+    "callbacks",
+    "data",
+    "get_preset",
+    "layers",
+    "losses",
+    "models",
+    "trainers",
+]

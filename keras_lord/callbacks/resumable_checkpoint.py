@@ -1,0 +1,81 @@
+import glob
+import json
+import os
+
+import keras
+
+from keras_lord.utils.files import atomic_path
+
+STATE_FILE = "state.json"
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """Crash-safe training state: weights, optimiser and epoch, restored by the next `fit`.
+
+    At the end of every epoch the model's weights and optimiser state go to a new
+    `epoch_XXXX.weights.h5`, written under a temporary name and renamed into place; then
+    `state.json`, which names the latest complete file, is replaced the same way; older files
+    are removed after that. A crash at any moment therefore leaves a consistent checkpoint.
+    At the start of `fit` the latest one is loaded and training resumes at the next epoch,
+    so finished epochs are never redone or lost. Unlike `keras.callbacks.BackupAndRestore`
+    it keeps its files when training ends, so a finished run is not retrained by mistake.
+
+    Args:
+        directory: folder of the checkpoint files.
+
+    Example:
+    ```python
+    checkpoint = keras_lord.callbacks.ResumableCheckpoint("run/checkpoint")
+    trainer.fit(data.inputs(), epochs=200, callbacks=[checkpoint])  # rerun after a crash
+    ```
+    """
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = os.fspath(directory)
+
+    @property
+    def state_path(self) -> str:
+        """Path of the JSON file naming the latest checkpoint."""
+        return os.path.join(self.directory, STATE_FILE)
+
+    def completed_epochs(self) -> int:
+        """Epochs finished according to the checkpoint on disk (0 if there is none)."""
+        if not os.path.exists(self.state_path):
+            return 0
+        with open(self.state_path) as file:
+            return int(json.load(file)["epoch"])
+
+    def on_train_begin(self, logs=None):
+        if not os.path.exists(self.state_path):
+            return
+        with open(self.state_path) as file:
+            state = json.load(file)
+        weights_path = os.path.join(self.directory, state["weights"])
+        if not os.path.exists(weights_path):
+            raise FileNotFoundError(
+                f"{self.state_path} names {weights_path}, which is missing; remove the "
+                "checkpoint folder to start over."
+            )
+        optimizer = self.model.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(weights_path)
+        self.model._initial_epoch = int(state["epoch"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.directory, exist_ok=True)
+        name = f"epoch_{epoch + 1:04d}.weights.h5"
+        with atomic_path(os.path.join(self.directory, name), suffix=".weights.h5") as temporary:
+            self.model.save_weights(temporary)
+        state = {"epoch": epoch + 1, "weights": name, "logs": _plain(logs)}
+        with atomic_path(self.state_path, suffix=".json") as temporary:
+            with open(temporary, "w") as file:
+                json.dump(state, file)
+        for old in glob.glob(os.path.join(self.directory, "epoch_*.weights.h5")):
+            if os.path.basename(old) != name:
+                os.remove(old)
+
+
+def _plain(logs):
+    return {key: float(value) for key, value in (logs or {}).items()}

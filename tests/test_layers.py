@@ -1,0 +1,96 @@
+import keras
+import numpy as np
+import pytest
+from conftest import to_numpy
+
+from keras_lord.layers import AdaIN, ClassModulation, NoisyContentEmbedding, SharedClassEmbedding
+
+
+def roundtrip(layer):
+    config = layer.get_config()
+    clone = layer.__class__.from_config(config)
+    assert clone.get_config() == config
+    serialized = keras.saving.serialize_keras_object(layer)
+    assert serialized["registered_name"].startswith("keras_lord>")
+    return clone
+
+
+def test_class_embedding_shares_rows_and_initial_range():
+    layer = SharedClassEmbedding(num_classes=5, dim=7, seed=1)
+    codes = to_numpy(layer(np.array([0, 3, 3, 4])))
+    assert codes.shape == (4, 7)
+    np.testing.assert_array_equal(codes[1], codes[2])
+    table = to_numpy(layer.embeddings)
+    assert table.min() >= -0.05 and table.max() <= 0.05 and table.std() > 0.01
+    roundtrip(layer)
+
+
+def test_class_embedding_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="positive"):
+        SharedClassEmbedding(num_classes=0, dim=4)
+
+
+def test_content_embedding_noise_only_in_training():
+    layer = NoisyContentEmbedding(num_samples=64, dim=512, noise_std=1.0, decay=0.0, seed=2)
+    ids = np.arange(64)
+    clean = to_numpy(layer(ids))
+    np.testing.assert_array_equal(clean, to_numpy(layer(ids, training=False)))
+    np.testing.assert_array_equal(clean, to_numpy(layer.embeddings))
+    noisy_a = to_numpy(layer(ids, training=True))
+    noisy_b = to_numpy(layer(ids, training=True))
+    assert abs((noisy_a - clean).std() - 1.0) < 0.02
+    assert abs((noisy_a - clean).mean()) < 0.02
+    assert not np.allclose(noisy_a, noisy_b), "the seed generator must advance"
+
+
+def test_content_embedding_noise_std_is_configurable():
+    layer = NoisyContentEmbedding(num_samples=32, dim=1024, noise_std=0.25, seed=2)
+    ids = np.arange(32)
+    difference = to_numpy(layer(ids, training=True)) - to_numpy(layer(ids))
+    assert abs(difference.std() - 0.25) < 0.01
+
+
+def test_content_embedding_penalty_on_clean_codes():
+    layer = NoisyContentEmbedding(num_samples=10, dim=4, decay=0.5, seed=0)
+    layer.build()
+    table = np.arange(40, dtype="float32").reshape(10, 4) / 40.0
+    layer.embeddings.assign(table)
+    ids = np.array([1, 2, 7])
+    layer(ids, training=True)
+    assert len(layer.losses) == 1
+    expected = 0.5 * np.mean(np.sum(table[ids] ** 2, axis=1))
+    np.testing.assert_allclose(to_numpy(layer.losses[0]), expected, rtol=1e-6)
+
+
+def test_content_embedding_config_roundtrip():
+    layer = NoisyContentEmbedding(num_samples=3, dim=2, noise_std=0.5, decay=1e-4, seed=9)
+    clone = roundtrip(layer)
+    assert clone.noise_std == 0.5 and clone.decay == 1e-4
+
+
+def test_content_embedding_rejects_negative_noise():
+    with pytest.raises(ValueError, match="noise_std"):
+        NoisyContentEmbedding(num_samples=3, dim=2, noise_std=-1.0)
+
+
+def test_adain_matches_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 2.0, size=(2, 6, 5, 4)).astype("float32")
+    scale = rng.normal(size=(2, 4)).astype("float32")
+    bias = rng.normal(size=(2, 4)).astype("float32")
+    out = to_numpy(AdaIN(epsilon=1e-5)(x, scale, bias))
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    var = x.var(axis=(1, 2), keepdims=True)
+    expected = scale[:, None, None] * (x - mean) / np.sqrt(var + 1e-5) + bias[:, None, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    # Per sample and channel, the output has mean = bias and std = |scale|.
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), bias, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(1, 2)), np.abs(scale), rtol=1e-3)
+    roundtrip(AdaIN(epsilon=1e-7))
+
+
+def test_class_modulation_shapes():
+    layer = ClassModulation(num_layers=3, channels=8)
+    params = to_numpy(layer(np.ones((5, 11), "float32")))
+    assert params.shape == (5, 3, 2, 8)
+    assert roundtrip(layer).channels == 8
