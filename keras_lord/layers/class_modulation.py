@@ -13,6 +13,7 @@ class ClassModulation(keras.layers.Layer):
     Args:
         num_layers: number of AdaIN layers to modulate.
         channels: channels of each AdaIN layer.
+        kernel_initializer: initializer of the projection's kernel.
         **kwargs: standard `keras.layers.Layer` arguments such as `name` and `dtype`.
 
     Call arguments:
@@ -29,12 +30,18 @@ class ClassModulation(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, num_layers: int, channels: int, **kwargs):
+    def __init__(
+        self, num_layers: int, channels: int, kernel_initializer="glorot_uniform", **kwargs
+    ):
         super().__init__(**kwargs)
         self.num_layers = int(num_layers)
         self.channels = int(channels)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.projection = keras.layers.Dense(
-            self.num_layers * 2 * self.channels, dtype=self.dtype_policy, name="projection"
+            self.num_layers * 2 * self.channels,
+            kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
+            name="projection",
         )
 
     def build(self, input_shape):
@@ -49,5 +56,11 @@ class ClassModulation(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_layers": self.num_layers, "channels": self.channels})
+        config.update(
+            {
+                "num_layers": self.num_layers,
+                "channels": self.channels,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            }
+        )
         return config

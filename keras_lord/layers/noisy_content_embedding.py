@@ -84,6 +84,17 @@ class NoisyContentEmbedding(keras.layers.Layer):
             )
         return codes
 
+    def save_own_variables(self, store):
+        # Keras does not save seed generators; without their state a resumed run would
+        # draw other noise than an uninterrupted one.
+        store["0"] = ops.convert_to_numpy(self.embeddings)
+        store["noise_seed_state"] = ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        self.embeddings.assign(store["0"])
+        if "noise_seed_state" in store.keys():
+            self.seed_generator.state.assign(store["noise_seed_state"])
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.dim,)
 

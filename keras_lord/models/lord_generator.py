@@ -53,6 +53,8 @@ class LordGenerator(keras.Model):
         negative_slope: LeakyReLU slope. Defaults to `0.01` (the authors' PyTorch port);
             their Keras code used `0.3`.
         adain_epsilon: variance epsilon of the AdaIN layers.
+        seed: optional seed of the initial weights (each layer gets its own stream).
+        dtype: dtype policy of the layers (the output sigmoid always runs in float32).
         **kwargs: standard `keras.Model` arguments such as `name` and `dtype`.
 
     Call arguments:
@@ -81,9 +83,17 @@ class LordGenerator(keras.Model):
         num_adain_layers: int = 4,
         negative_slope: float = 0.01,
         adain_epsilon: float = 1e-5,
+        seed: int | None = None,
         dtype=None,
         **kwargs,
     ):
+        seeds = iter(range(1000))
+
+        def kernel_initializer():
+            if seed is None:
+                return "glorot_uniform"
+            return keras.initializers.GlorotUniform(seed=seed * 1000 + next(seeds))
+
         image_shape = check_image_shape(image_shape, num_adain_layers)
         height, width, channels = image_shape
         initial_height = height // 2**num_adain_layers
@@ -94,24 +104,36 @@ class LordGenerator(keras.Model):
         class_code = keras.Input((class_dim,), name="class_code")
         x = content_code
         for index, units in enumerate((initial_size // 8, initial_size // 4, initial_size)):
-            x = layers.Dense(units, dtype=dtype, name=f"content_dense_{index}")(x)
+            x = layers.Dense(
+                units, kernel_initializer=kernel_initializer(), dtype=dtype,
+                name=f"content_dense_{index}",
+            )(x)
             x = layers.LeakyReLU(negative_slope, dtype=dtype, name=f"content_lrelu_{index}")(x)
         x = layers.Reshape((initial_height, initial_width, adain_dim), dtype=dtype)(x)
         adain_params = ClassModulation(
-            num_adain_layers, adain_dim, dtype=dtype, name="class_modulation"
+            num_adain_layers, adain_dim, kernel_initializer=kernel_initializer(), dtype=dtype,
+            name="class_modulation",
         )(class_code)
         for index in range(num_adain_layers):
             x = layers.UpSampling2D(2, interpolation="nearest", dtype=dtype,
                                     name=f"upsample_{index}")(x)
-            x = layers.Conv2D(adain_dim, 3, padding="same", dtype=dtype,
-                              name=f"adain_conv_{index}")(x)
+            x = layers.Conv2D(
+                adain_dim, 3, padding="same", kernel_initializer=kernel_initializer(),
+                dtype=dtype, name=f"adain_conv_{index}",
+            )(x)
             x = layers.LeakyReLU(negative_slope, dtype=dtype, name=f"adain_lrelu_{index}")(x)
             x = AdaIN(adain_epsilon, dtype=dtype, name=f"adain_{index}")(
                 x, adain_params[:, index, 0], adain_params[:, index, 1]
             )
-        x = layers.Conv2D(64, 5, padding="same", dtype=dtype, name="output_conv_0")(x)
+        x = layers.Conv2D(
+            64, 5, padding="same", kernel_initializer=kernel_initializer(), dtype=dtype,
+            name="output_conv_0",
+        )(x)
         x = layers.LeakyReLU(negative_slope, dtype=dtype, name="output_lrelu")(x)
-        x = layers.Conv2D(channels, 7, padding="same", dtype=dtype, name="output_conv_1")(x)
+        x = layers.Conv2D(
+            channels, 7, padding="same", kernel_initializer=kernel_initializer(), dtype=dtype,
+            name="output_conv_1",
+        )(x)
         # The sigmoid runs in float32 so images stay exactly in [0, 1] under bfloat16.
         images = layers.Activation("sigmoid", dtype="float32", name="image")(x)
         super().__init__(
@@ -126,6 +148,7 @@ class LordGenerator(keras.Model):
         self.num_adain_layers = int(num_adain_layers)
         self.negative_slope = float(negative_slope)
         self.adain_epsilon = float(adain_epsilon)
+        self.seed = seed
         self.layer_dtype = dtype
 
     def get_config(self):
@@ -139,6 +162,7 @@ class LordGenerator(keras.Model):
             "num_adain_layers": self.num_adain_layers,
             "negative_slope": self.negative_slope,
             "adain_epsilon": self.adain_epsilon,
+            "seed": self.seed,
             "dtype": keras.saving.serialize_keras_object(self.layer_dtype),
         }
 

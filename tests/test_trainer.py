@@ -1,0 +1,206 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+from conftest import run_python, tiny_trainer, to_numpy
+from PIL import Image
+
+from keras_lord.callbacks import ResumableCheckpoint, TranslationGrid
+from keras_lord.data import SyntheticObjects
+
+
+def weights_by_path(model):
+    return {v.path: to_numpy(v).copy() for v in model.trainable_variables}
+
+
+def test_stage1_learns_and_content_codes_carry_little_class(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    data = SyntheticObjects(num_classes=8, num_azimuths=8, num_elevations=1, seed=1).data()
+    trainer = tiny_trainer(data, content_dim=32, class_dim=32)
+    trainer.compile()
+    history = trainer.fit(data.inputs(), batch_size=16, epochs=30, verbose=0).history
+    first, last = history["reconstruction"][0], history["reconstruction"][-1]
+    assert last < 0.8 * first, f"reconstruction only went {first:.3f} -> {last:.3f}"
+    assert all(np.isfinite(history["loss"]))
+    assert history["content_penalty"][-1] > 0
+    codes = to_numpy(trainer.content_embedding.embeddings)
+    accuracy = cross_val_score(
+        LogisticRegression(max_iter=3000), codes, data.class_ids, cv=4
+    ).mean()
+    chance = 1 / data.num_classes
+    assert accuracy < chance + 0.35, f"class from content codes: {accuracy:.2f} (chance {chance})"
+    # Reconstructions of training images are close to them, pixel-wise.
+    reconstructions = trainer.generate(data.class_ids[:16], np.arange(16))
+    error = np.abs(reconstructions - data.float_images()[:16]).mean()
+    blank = np.abs(data.float_images()[:16] - data.float_images()[:16].mean()).mean()
+    assert error < blank
+
+
+def test_uint8_and_float_inputs_give_the_same_loss(tiny_data):
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile()
+    uint8_inputs = tiny_data.inputs()
+    float_inputs = dict(uint8_inputs, image=tiny_data.float_images())
+    a = trainer.evaluate(uint8_inputs, batch_size=16, verbose=0, return_dict=True)
+    b = trainer.evaluate(float_inputs, batch_size=16, verbose=0, return_dict=True)
+    np.testing.assert_allclose(a["reconstruction"], b["reconstruction"], rtol=1e-5)
+
+
+def test_separate_learning_rates_and_cosine_decay(tiny_data):
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile(generator_learning_rate=0.0, latent_learning_rate=1e-2,
+                    final_learning_rate=0.0)
+    assert trainer.learning_rates() == pytest.approx({"generator_adam": 0.0, "latent_adam": 1e-2})
+    before = weights_by_path(trainer)
+    trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
+    after = weights_by_path(trainer)
+    for path in before:
+        moved = not np.array_equal(before[path], after[path])
+        assert moved == ("embedding" in path), path
+    # The cosine ends at the final rate after epochs * steps_per_epoch steps.
+    assert trainer.learning_rates()["latent_adam"] == pytest.approx(0.0, abs=1e-9)
+
+    trainer.compile(generator_learning_rate=1e-3, latent_learning_rate=1e-2,
+                    final_learning_rate=1e-4)
+    trainer.fit(tiny_data.inputs(), batch_size=8, epochs=2, verbose=0)
+    assert trainer.learning_rates() == pytest.approx(
+        {"generator_adam": 1e-4, "latent_adam": 1e-4}, rel=1e-4
+    )
+
+
+def test_fit_accepts_tf_data_and_pydataset(tiny_data):
+    import tensorflow as tf
+
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile()
+    inputs = tiny_data.inputs()
+    dataset = tf.data.Dataset.from_tensor_slices(inputs).batch(8)
+    history = trainer.fit(dataset, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0])
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            part = slice(index * 8, (index + 1) * 8)
+            return {key: value[part] for key, value in inputs.items()}
+
+    history = trainer.fit(Batches(), epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0])
+
+
+def test_fit_rejects_bad_input_early(tiny_data):
+    trainer = tiny_trainer(tiny_data)
+    with pytest.raises(RuntimeError, match="compile"):
+        trainer.fit(tiny_data.inputs())
+    trainer.compile()
+    inputs = tiny_data.inputs()
+    with pytest.raises(ValueError, match="sample_id"):
+        trainer.fit({k: v for k, v in inputs.items() if k != "sample_id"})
+    with pytest.raises(ValueError, match="built for"):
+        trainer.fit(dict(inputs, image=np.zeros((16, 16, 16, 3), "uint8")))
+    with pytest.raises(ValueError, match="class_id"):
+        trainer.fit(dict(inputs, class_id=inputs["class_id"] + 10))
+    with pytest.raises(ValueError, match="divide by 255"):
+        trainer.fit(dict(inputs, image=inputs["image"].astype("float32")))
+    with pytest.raises(ValueError, match="only `x`"):
+        trainer.fit(inputs, inputs["image"])
+    with pytest.raises(TypeError, match="dict of arrays"):
+        trainer.fit(inputs["image"])
+
+
+def test_save_and_load_in_a_fresh_process(tiny_data, tmp_path):
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile()
+    trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "lord.keras"
+    trainer.save(path)
+    assert not list(tmp_path.glob(".*partial*"))
+    class_ids, sample_ids = np.array([0, 1, 2, 3]), np.array([5, 2, 9, 0])
+    expected = trainer.generate(class_ids, sample_ids)
+    output = run_python(
+        "import numpy as np, keras, keras_lord\n"
+        f"model = keras.saving.load_model({str(path)!r})\n"
+        "assert isinstance(model, keras_lord.LordTrainer)\n"
+        f"images = model.generate(np.array({class_ids.tolist()}), np.array({sample_ids.tolist()}))\n"
+        f"np.save({str(tmp_path / 'out.npy')!r}, images)\n"
+        "model.fit(model_inputs := None) if False else None\n"
+        "print(sorted(model.learning_rates()))\n",
+        cwd=tmp_path,
+    )
+    assert "generator_adam" in output, "the compile state must load too"
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+    with pytest.raises(FileExistsError):
+        trainer.save(path, overwrite=False)
+
+
+def test_loaded_model_continues_training(tiny_data, tmp_path):
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile()
+    trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
+    trainer.save(tmp_path / "lord.keras")
+    loaded = keras.saving.load_model(tmp_path / "lord.keras")
+    for a, b in zip(trainer.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    history = loaded.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0])
+
+
+class CrashAt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("simulated crash")
+
+
+def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path):
+    inputs = tiny_data.inputs()
+    fit_args = dict(batch_size=8, shuffle=False, verbose=0)
+
+    straight = tiny_trainer(tiny_data)
+    straight.compile()
+    straight.fit(inputs, epochs=3, **fit_args)
+
+    directory = tmp_path / "checkpoint"
+    crashed = tiny_trainer(tiny_data)
+    crashed.compile()
+    with pytest.raises(KeyboardInterrupt):
+        crashed.fit(inputs, epochs=3, callbacks=[ResumableCheckpoint(directory), CrashAt(2)],
+                    **fit_args)
+    state = json.loads((directory / "state.json").read_text())
+    assert state["epoch"] == 2 and (directory / state["weights"]).exists()
+    assert len(list(directory.glob("epoch_*.weights.h5"))) == 1
+
+    resumed = tiny_trainer(tiny_data)
+    resumed.compile()
+    history = resumed.fit(inputs, epochs=3, callbacks=[ResumableCheckpoint(directory)],
+                          **fit_args)
+    assert history.epoch == [2], "only the unfinished epoch runs again"
+    for path, value in weights_by_path(straight).items():
+        np.testing.assert_allclose(weights_by_path(resumed)[path], value, atol=2e-5, err_msg=path)
+
+
+def test_translation_grid_png(tiny_data, tmp_path):
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile()
+    grid = TranslationGrid(tiny_data.inputs(), tmp_path, num_class_sources=3,
+                           num_content_sources=5, scale=1)
+    trainer.fit(tiny_data.inputs(), batch_size=8, epochs=2, callbacks=[grid], verbose=0)
+    files = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert files == ["translations_epoch_0001.png", "translations_epoch_0002.png"]
+    picture = np.asarray(Image.open(tmp_path / files[-1]))
+    size = tiny_data.image_shape[0]
+    assert picture.shape == (4 * (size + 2) + 2, 6 * (size + 2) + 2, 3)
+    # Row headers are images of distinct classes.
+    assert len(set(grid.class_sources["class_id"].tolist())) == 3
+    # The first content-source header equals the source image itself.
+    np.testing.assert_array_equal(
+        picture[2 : 2 + size, size + 4 : 2 * size + 4], grid.content_sources["image"][0]
+    )
