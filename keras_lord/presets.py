@@ -39,6 +39,7 @@ def get_preset(name: str) -> dict:
     ```python
     keras_lord.get_preset("small")["adain_dim"]  # 64
     ```
+
     """
     if name not in PRESETS:
         raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")

@@ -49,7 +49,11 @@ def run_python(code: str, cwd) -> str:
     """Runs code in a fresh interpreter with the same backend; returns stdout."""
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -109,8 +109,9 @@ def test_synthetic_ground_truth():
 
 
 def test_synthetic_grayscale_and_errors():
-    objects = SyntheticObjects(num_classes=2, num_azimuths=2, num_elevations=1, image_size=8,
-                               channels=1)
+    objects = SyntheticObjects(
+        num_classes=2, num_azimuths=2, num_elevations=1, image_size=8, channels=1
+    )
     assert objects.data().image_shape == (8, 8, 1)
     with pytest.raises(ValueError, match="content_ids"):
         objects.render([0], [2])

@@ -57,7 +57,11 @@ def test_bad_image_shapes(shape, message):
 
 def test_config_roundtrip_and_save(tmp_path):
     generator = LordGenerator(
-        image_shape=(16, 16, 3), content_dim=8, class_dim=4, adain_dim=8, num_adain_layers=2,
+        image_shape=(16, 16, 3),
+        content_dim=8,
+        class_dim=4,
+        adain_dim=8,
+        num_adain_layers=2,
         negative_slope=0.3,
     )
     clone = LordGenerator.from_config(generator.get_config())

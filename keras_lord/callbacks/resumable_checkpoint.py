@@ -28,6 +28,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     checkpoint = keras_lord.callbacks.ResumableCheckpoint("run/checkpoint")
     trainer.fit(data.inputs(), epochs=200, callbacks=[checkpoint])  # rerun after a crash
     ```
+
     """
 
     def __init__(self, directory):

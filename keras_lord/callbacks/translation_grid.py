@@ -27,6 +27,7 @@ class TranslationGrid(keras.callbacks.Callback):
     grid = keras_lord.callbacks.TranslationGrid(data.inputs(), "outputs/grids")
     trainer.fit(data.inputs(), epochs=100, callbacks=[grid])
     ```
+
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class TranslationGrid(keras.callbacks.Callback):
 
         Returns:
             The path.
+
         """
         translations = self.model.translate_samples(self.class_sources, self.content_sources)
         grid = translation_grid(

@@ -35,6 +35,7 @@ class LordData:
     trainer.compile()
     trainer.fit(data.inputs(), batch_size=64, epochs=100)
     ```
+
     """
 
     images: np.ndarray
@@ -71,6 +72,7 @@ class LordData:
 
         Returns:
             `{"image", "class_id", "sample_id"}` numpy arrays; sample ids are `0..N-1`.
+
         """
         return {
             "image": self.images,
@@ -92,6 +94,7 @@ class LordData:
 
         Returns:
             A new `LordData` whose sample ids are renumbered `0..len(indices)-1`.
+
         """
         return LordData(
             images=self.images[indices],
@@ -108,6 +111,7 @@ class LordData:
 
         Returns:
             `(train, held_out)` `LordData` sets.
+
         """
         mask = np.isin(self.class_ids, np.asarray(held_out_classes))
         return self.subset(~mask), self.subset(mask)
@@ -117,6 +121,7 @@ class LordData:
 
         Args:
             path: destination `.npz` path.
+
         """
         arrays = {
             "imgs": self.images,
@@ -142,6 +147,7 @@ class LordData:
         Raises:
             FileNotFoundError: if the file does not exist.
             KeyError: if `imgs` or `classes` is missing.
+
         """
         path = os.fspath(path)
         if not os.path.exists(path):

@@ -36,6 +36,7 @@ class SyntheticObjects:
     data = objects.data()  # every object from every viewpoint
     truth = objects.render(class_ids=[3], content_ids=[7])
     ```
+
     """
 
     num_classes: int = 32
@@ -78,12 +79,20 @@ class SyntheticObjects:
         cos_e, sin_e = np.cos(elevation), np.sin(elevation)
         zeros, ones = np.zeros_like(azimuth), np.ones_like(azimuth)
         yaw = np.stack(
-            [np.stack([cos_a, zeros, sin_a], -1), np.stack([zeros, ones, zeros], -1),
-             np.stack([-sin_a, zeros, cos_a], -1)], -2,
+            [
+                np.stack([cos_a, zeros, sin_a], -1),
+                np.stack([zeros, ones, zeros], -1),
+                np.stack([-sin_a, zeros, cos_a], -1),
+            ],
+            -2,
         )
         pitch = np.stack(
-            [np.stack([ones, zeros, zeros], -1), np.stack([zeros, cos_e, -sin_e], -1),
-             np.stack([zeros, sin_e, cos_e], -1)], -2,
+            [
+                np.stack([ones, zeros, zeros], -1),
+                np.stack([zeros, cos_e, -sin_e], -1),
+                np.stack([zeros, sin_e, cos_e], -1),
+            ],
+            -2,
         )
         return pitch @ yaw
 
@@ -99,6 +108,7 @@ class SyntheticObjects:
 
         Raises:
             ValueError: for ids out of range or of different lengths.
+
         """
         class_ids = np.asarray(class_ids, dtype="int64").reshape(-1)
         content_ids = np.asarray(content_ids, dtype="int64").reshape(-1)
@@ -148,6 +158,7 @@ class SyntheticObjects:
         Returns:
             A `LordData` with `num_classes * num_contents` images, `class_ids` and
             `content_ids` (the viewpoint).
+
         """
         class_ids = np.repeat(np.arange(self.num_classes), self.num_contents)
         content_ids = np.tile(np.arange(self.num_contents), self.num_classes)

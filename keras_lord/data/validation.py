@@ -18,6 +18,7 @@ def validate_images(images, name: str = "images") -> np.ndarray:
         ValueError: for an empty array, a wrong rank or channel count, non-finite values or
             floats outside `[0, 1]`.
         TypeError: for other dtypes.
+
     """
     images = np.asarray(images)
     if images.ndim == 3:
@@ -51,7 +52,9 @@ def validate_images(images, name: str = "images") -> np.ndarray:
             if high <= 255.0 and low >= 0.0
             else " If it is in [-1, 1], map it with `(x + 1) / 2`."
         )
-        raise ValueError(f"`{name}` must lie in [0, 1]; got values in [{low:.4g}, {high:.4g}].{hint}")
+        raise ValueError(
+            f"`{name}` must lie in [0, 1]; got values in [{low:.4g}, {high:.4g}].{hint}"
+        )
     return images
 
 
@@ -70,6 +73,7 @@ def validate_ids(ids, count: int, name: str, num_images: int) -> np.ndarray:
     Raises:
         ValueError: for a wrong shape or length, or ids out of range.
         TypeError: for non-integer ids.
+
     """
     ids = np.asarray(ids)
     if ids.ndim != 1:

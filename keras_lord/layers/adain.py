@@ -29,6 +29,7 @@ class AdaIN(keras.layers.Layer):
     x = np.random.rand(2, 8, 8, 16).astype("float32")
     y = keras_lord.layers.AdaIN()(x, np.ones((2, 16)), np.zeros((2, 16)))
     ```
+
     """
 
     def __init__(self, epsilon: float = 1e-5, **kwargs):

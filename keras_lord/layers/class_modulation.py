@@ -28,6 +28,7 @@ class ClassModulation(keras.layers.Layer):
     modulation = keras_lord.layers.ClassModulation(num_layers=4, channels=256)
     params = modulation(np.zeros((8, 256), "float32"))  # (8, 4, 2, 256)
     ```
+
     """
 
     def __init__(

@@ -38,6 +38,7 @@ class NoisyContentEmbedding(keras.layers.Layer):
     noisy = layer(np.arange(4), training=True)
     penalty = layer.losses[0]
     ```
+
     """
 
     def __init__(
@@ -79,7 +80,9 @@ class NoisyContentEmbedding(keras.layers.Layer):
             self.add_loss(self.decay * ops.mean(ops.sum(ops.square(codes), axis=-1)))
         if training and self.noise_std > 0:
             codes = codes + keras.random.normal(
-                ops.shape(codes), stddev=self.noise_std, dtype=codes.dtype,
+                ops.shape(codes),
+                stddev=self.noise_std,
+                dtype=codes.dtype,
                 seed=self.seed_generator,
             )
         return codes

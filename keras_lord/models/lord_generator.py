@@ -18,6 +18,7 @@ def check_image_shape(image_shape, num_adain_layers: int) -> tuple:
     Raises:
         ValueError: if the shape is not `(H, W, 1 or 3)` with `H` and `W` divisible by
             `2 ** num_adain_layers`.
+
     """
     if len(image_shape) != 3:
         raise ValueError(f"`image_shape` must be (height, width, channels); got {image_shape}.")
@@ -72,6 +73,7 @@ class LordGenerator(keras.Model):
     )
     images = generator({"content_code": np.zeros((2, 128)), "class_code": np.zeros((2, 256))})
     ```
+
     """
 
     def __init__(
@@ -105,33 +107,51 @@ class LordGenerator(keras.Model):
         x = content_code
         for index, units in enumerate((initial_size // 8, initial_size // 4, initial_size)):
             x = layers.Dense(
-                units, kernel_initializer=kernel_initializer(), dtype=dtype,
+                units,
+                kernel_initializer=kernel_initializer(),
+                dtype=dtype,
                 name=f"content_dense_{index}",
             )(x)
             x = layers.LeakyReLU(negative_slope, dtype=dtype, name=f"content_lrelu_{index}")(x)
         x = layers.Reshape((initial_height, initial_width, adain_dim), dtype=dtype)(x)
         adain_params = ClassModulation(
-            num_adain_layers, adain_dim, kernel_initializer=kernel_initializer(), dtype=dtype,
+            num_adain_layers,
+            adain_dim,
+            kernel_initializer=kernel_initializer(),
+            dtype=dtype,
             name="class_modulation",
         )(class_code)
         for index in range(num_adain_layers):
-            x = layers.UpSampling2D(2, interpolation="nearest", dtype=dtype,
-                                    name=f"upsample_{index}")(x)
+            x = layers.UpSampling2D(
+                2, interpolation="nearest", dtype=dtype, name=f"upsample_{index}"
+            )(x)
             x = layers.Conv2D(
-                adain_dim, 3, padding="same", kernel_initializer=kernel_initializer(),
-                dtype=dtype, name=f"adain_conv_{index}",
+                adain_dim,
+                3,
+                padding="same",
+                kernel_initializer=kernel_initializer(),
+                dtype=dtype,
+                name=f"adain_conv_{index}",
             )(x)
             x = layers.LeakyReLU(negative_slope, dtype=dtype, name=f"adain_lrelu_{index}")(x)
             x = AdaIN(adain_epsilon, dtype=dtype, name=f"adain_{index}")(
                 x, adain_params[:, index, 0], adain_params[:, index, 1]
             )
         x = layers.Conv2D(
-            64, 5, padding="same", kernel_initializer=kernel_initializer(), dtype=dtype,
+            64,
+            5,
+            padding="same",
+            kernel_initializer=kernel_initializer(),
+            dtype=dtype,
             name="output_conv_0",
         )(x)
         x = layers.LeakyReLU(negative_slope, dtype=dtype, name="output_lrelu")(x)
         x = layers.Conv2D(
-            channels, 7, padding="same", kernel_initializer=kernel_initializer(), dtype=dtype,
+            channels,
+            7,
+            padding="same",
+            kernel_initializer=kernel_initializer(),
+            dtype=dtype,
             name="output_conv_1",
         )(x)
         # The sigmoid runs in float32 so images stay exactly in [0, 1] under bfloat16.

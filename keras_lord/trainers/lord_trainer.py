@@ -68,6 +68,7 @@ class LordTrainer(keras.Model):
     trainer.fit(data.inputs(), batch_size=64, epochs=100)
     trainer.save("lord.keras")
     ```
+
     """
 
     def __init__(
@@ -193,6 +194,7 @@ class LordTrainer(keras.Model):
             jit_compile: XLA compilation, as in `keras.Model.compile`. `"auto"` uses XLA on
                 GPU and not for TensorFlow on CPU, where oneDNN convolutions are faster.
             steps_per_execution: steps run per compiled call.
+
         """
         self._auto_decay_length = decay_steps is None
         self._lord_compile_config = {
@@ -239,6 +241,7 @@ class LordTrainer(keras.Model):
 
         Returns:
             `{"generator_adam": float, "latent_adam": float}`.
+
         """
         return {
             optimizer.name: float(ops.convert_to_numpy(optimizer.learning_rate))
@@ -264,6 +267,7 @@ class LordTrainer(keras.Model):
         Raises:
             ValueError: for missing keys, a wrong image shape, pixel range or ids out of range.
             RuntimeError: if the trainer was not compiled.
+
         """
         if not self.compiled:
             raise RuntimeError("Call `trainer.compile()` before `fit`.")
@@ -324,6 +328,7 @@ class LordTrainer(keras.Model):
         Raises:
             ValueError: for missing keys, mismatched lengths, a wrong image shape, pixels
                 outside the valid range or ids outside the tables.
+
         """
         missing = [key for key in REQUIRED_KEYS if key not in inputs]
         if missing:
@@ -353,6 +358,7 @@ class LordTrainer(keras.Model):
 
         Returns:
             `(N,) + image_shape` float32 images in `[0, 1]`.
+
         """
         class_ids = validate_ids(class_ids, self.num_classes, "class_ids", len(class_ids))
         sample_ids = validate_ids(sample_ids, self.num_samples, "sample_ids", len(class_ids))
@@ -369,6 +375,7 @@ class LordTrainer(keras.Model):
 
         Returns:
             `(num_class_sources, num_content_sources) + image_shape` images.
+
         """
         rows, columns = len(class_sources["class_id"]), len(content_sources["sample_id"])
         images = self.generate(
@@ -390,6 +397,7 @@ class LordTrainer(keras.Model):
         Raises:
             FileExistsError: if the file exists and `overwrite` is false.
             ValueError: if the path does not end in `.keras`.
+
         """
         filepath = os.fspath(filepath)
         if not filepath.endswith(".keras"):
@@ -423,9 +431,7 @@ class LordTrainer(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         config["image_shape"] = tuple(config["image_shape"])
-        config["perceptual_loss"] = keras.saving.deserialize_keras_object(
-            config["perceptual_loss"]
-        )
+        config["perceptual_loss"] = keras.saving.deserialize_keras_object(config["perceptual_loss"])
         return cls(**config)
 
 

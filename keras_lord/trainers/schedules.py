@@ -21,6 +21,7 @@ class FitLengthCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
     ```python
     schedule = keras_lord.trainers.FitLengthCosineDecay(3e-4, 1e-5, decay_steps=1000)
     ```
+
     """
 
     def __init__(

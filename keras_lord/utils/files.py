@@ -16,6 +16,7 @@ def atomic_path(path, suffix: str = ""):
 
     Yields:
         A temporary file path in the same directory (so the rename is atomic).
+
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))

@@ -29,6 +29,7 @@ def translation_grid(class_images, content_images, translations, gap: int = 2) -
 
     Returns:
         A `uint8` RGB image.
+
     """
     class_images, content_images = _to_uint8(class_images), _to_uint8(content_images)
     translations = _to_uint8(translations)
@@ -60,6 +61,7 @@ def save_png(path, image, scale: int = 1) -> None:
         path: destination `.png`.
         image: `(H, W, 3)` or `(H, W)` `uint8` image.
         scale: integer enlargement factor.
+
     """
     picture = Image.fromarray(np.asarray(image))
     if scale > 1:

@@ -36,6 +36,7 @@ def load_array_pickle(path) -> dict:
     Raises:
         pickle.UnpicklingError: if the file references any other Python object (which a
             normal `pickle.load` would import and possibly execute).
+
     """
     with open(path, "rb") as file:
         return _ArrayUnpickler(io.BytesIO(file.read())).load()

