@@ -2,6 +2,7 @@
 
 from keras_lord import backbones, callbacks, data, layers, losses, models, trainers
 from keras_lord.presets import PRESETS, get_preset
+from keras_lord.saving import load
 from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.version import __version__
 
@@ -14,6 +15,7 @@ __all__ = [
     "data",
     "get_preset",
     "layers",
+    "load",
     "losses",
     "models",
     "trainers",

@@ -1,7 +1,114 @@
-"""The `keras-lord` command."""
+"""The `keras-lord` command: `train`, `translate` and `demo`."""
 
 import argparse
+import os
 import sys
+
+import numpy as np
+
+
+def _train(arguments):
+    from keras_lord.data import LordData
+    from keras_lord.training_run import train_run
+
+    data = LordData.from_npz(arguments.data)
+    print(
+        f"{arguments.data}: {data.num_samples} images of shape {data.image_shape}, "
+        f"{data.num_classes} classes"
+    )
+    train_run(
+        data,
+        arguments.out,
+        preset=arguments.preset,
+        epochs=arguments.epochs,
+        encoder_epochs=arguments.encoder_epochs,
+        batch_size=arguments.batch_size,
+        latent_learning_rate=arguments.latent_lr,
+        force=arguments.force,
+        seed=arguments.seed,
+    )
+
+
+def read_image(path, image_shape, resize: bool = False) -> np.ndarray:
+    """Reads a PNG/JPEG as a `uint8` array of the model's shape.
+
+    Args:
+        path: the image file.
+        image_shape: `(height, width, channels)` the model takes.
+        resize: resize to that shape instead of failing on another size.
+
+    Returns:
+        A `(height, width, channels)` `uint8` array.
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        ValueError: if its size differs and `resize` is false.
+
+    """
+    from PIL import Image
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Image {path!r} does not exist.")
+    height, width, channels = image_shape
+    picture = Image.open(path).convert("L" if channels == 1 else "RGB")
+    if picture.size != (width, height):
+        if not resize:
+            raise ValueError(
+                f"{path} is {picture.width}x{picture.height}; the model takes {width}x{height}. "
+                "Pass --resize to resize it."
+            )
+        picture = picture.resize((width, height), Image.BILINEAR)
+    array = np.asarray(picture, dtype="uint8")
+    return array[..., None] if channels == 1 else array
+
+
+def _read_npz_images(path):
+    from keras_lord.data import LordData
+
+    with np.load(path, allow_pickle=False) as archive:
+        if "imgs" not in archive.files:
+            raise ValueError(f"{path} has no `imgs` array (the LORD reference layout).")
+        images = archive["imgs"]
+    return LordData(
+        images=images[..., None] if images.ndim == 3 else images,
+        class_ids=np.zeros(len(images), "int64"),
+    ).images
+
+
+def _translate(arguments):
+    from keras_lord.saving import load
+    from keras_lord.utils.files import atomic_path
+    from keras_lord.utils.image_grid import save_png, translation_grid
+
+    model = load(arguments.model)
+    options = {}
+    if arguments.method == "optimize":
+        options["steps"] = arguments.optimize_steps
+    if arguments.class_image:
+        class_images = read_image(arguments.class_image, model.image_shape, arguments.resize)
+        content_images = read_image(arguments.content_image, model.image_shape, arguments.resize)
+        output = model.translate(
+            class_images[None], content_images[None], method=arguments.method, **options
+        )[0]
+        save_png(arguments.out, np.round(output * 255).astype("uint8").squeeze())
+        print(f"Wrote {arguments.out}")
+        return
+    class_images = _read_npz_images(arguments.class_images)
+    content_images = _read_npz_images(arguments.content_images)
+    output = model.translate(class_images, content_images, method=arguments.method, **options)
+    with atomic_path(arguments.out, suffix=".npz") as temporary:
+        np.savez(temporary, imgs=np.round(output * 255).astype("uint8"))
+    print(f"Wrote {len(output)} translations to {arguments.out}")
+    if arguments.grid:
+        rows, columns = class_images[:8], content_images[:8]
+        table = model.translate(
+            np.repeat(rows, len(columns), axis=0),
+            np.tile(columns, (len(rows), 1, 1, 1)),
+            method=arguments.method,
+            **options,
+        ).reshape((len(rows), len(columns)) + model.image_shape)
+        save_png(arguments.grid, translation_grid(rows, columns, table), scale=2)
+        print(f"Wrote the grid {arguments.grid}")
 
 
 def _demo(arguments):
@@ -12,6 +119,7 @@ def _demo(arguments):
         num_classes=arguments.classes,
         num_views=arguments.views,
         epochs=arguments.epochs,
+        encoder_epochs=arguments.encoder_epochs,
         batch_size=arguments.batch_size,
         force=arguments.force,
     )
@@ -28,14 +136,50 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keras-lord", description="LORD class/content disentanglement with Keras 3."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser(
+        "train", help="train both stages on an .npz (imgs, classes[, contents, n_classes])"
+    )
+    train.add_argument("data", help="dataset .npz in the LORD reference layout")
+    train.add_argument("--out", required=True, help="run folder (rerun to resume)")
+    train.add_argument("--preset", choices=["small", "paper"], default="small")
+    train.add_argument("--epochs", type=int, default=200, help="stage-1 epochs")
+    train.add_argument("--encoder-epochs", type=int, default=200, help="stage-2 epochs")
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument(
+        "--latent-lr",
+        type=float,
+        default=3e-3,
+        help="stage-1 learning rate of the latent tables (raise it for small datasets)",
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--force", action="store_true", help="start over in a finished run")
+    train.set_defaults(handler=_train)
+
+    translate = commands.add_parser(
+        "translate", help="render the class of one image with the content of another"
+    )
+    translate.add_argument("--model", required=True, help="run folder or .keras file")
+    translate.add_argument("--class-image", help="image giving the class")
+    translate.add_argument("--content-image", help="image giving the content")
+    translate.add_argument("--class-images", help=".npz with `imgs` giving the classes")
+    translate.add_argument("--content-images", help=".npz with `imgs` giving the contents")
+    translate.add_argument("--out", required=True, help="output .png (single) or .npz (batch)")
+    translate.add_argument("--grid", help="batch form: also write an 8x8 PNG grid here")
+    translate.add_argument("--method", choices=["encoders", "optimize"], default="encoders")
+    translate.add_argument("--optimize-steps", type=int, default=200)
+    translate.add_argument("--resize", action="store_true", help="resize images to fit")
+    translate.set_defaults(handler=_translate)
+
     demo = commands.add_parser(
-        "demo", help="train on built-in rendered objects and write translation grids"
+        "demo", help="train on built-in rendered objects and translate held-out ones"
     )
     demo.add_argument("--out", default="outputs/demo", help="output folder")
     demo.add_argument("--classes", type=int, default=12, help="objects to render")
     demo.add_argument("--views", type=int, default=12, help="viewpoints per object")
-    demo.add_argument("--epochs", type=int, default=80)
-    demo.add_argument("--batch-size", type=int, default=32)
+    demo.add_argument("--epochs", type=int, default=60, help="stage-1 epochs")
+    demo.add_argument("--encoder-epochs", type=int, default=30, help="stage-2 epochs")
+    demo.add_argument("--batch-size", type=int, default=8)
     demo.add_argument("--force", action="store_true", help="redo a finished run")
     demo.set_defaults(handler=_demo)
     return parser
@@ -51,10 +195,23 @@ def main(argv=None) -> int:
         The exit status.
 
     """
-    arguments = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command == "translate":
+        single = arguments.class_image or arguments.content_image
+        batch = arguments.class_images or arguments.content_images
+        if (
+            bool(single) == bool(batch)
+            or (single and not (arguments.class_image and arguments.content_image))
+            or (batch and not (arguments.class_images and arguments.content_images))
+        ):
+            parser.error(
+                "give --class-image and --content-image (PNG), or --class-images and "
+                "--content-images (.npz)"
+            )
     try:
         arguments.handler(arguments)
-    except (FileExistsError, FileNotFoundError, ValueError) as error:
+    except (FileExistsError, FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
         print(f"keras-lord: error: {error}", file=sys.stderr)
         return 2
     return 0

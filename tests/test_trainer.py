@@ -51,8 +51,8 @@ def test_uint8_and_float_inputs_give_the_same_loss(tiny_data):
 
 def test_separate_learning_rates_and_cosine_decay(tiny_data):
     trainer = tiny_trainer(tiny_data)
-    trainer.compile(generator_learning_rate=0.0, latent_learning_rate=1e-2, final_learning_rate=0.0)
-    assert trainer.learning_rates() == pytest.approx({"generator_adam": 0.0, "latent_adam": 1e-2})
+    trainer.compile(learning_rate=0.0, latent_learning_rate=1e-2, final_learning_rate=0.0)
+    assert trainer.learning_rates() == pytest.approx({"network_adam": 0.0, "latent_adam": 1e-2})
     before = weights_by_path(trainer)
     trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
     after = weights_by_path(trainer)
@@ -62,12 +62,10 @@ def test_separate_learning_rates_and_cosine_decay(tiny_data):
     # The cosine ends at the final rate after epochs * steps_per_epoch steps.
     assert trainer.learning_rates()["latent_adam"] == pytest.approx(0.0, abs=1e-9)
 
-    trainer.compile(
-        generator_learning_rate=1e-3, latent_learning_rate=1e-2, final_learning_rate=1e-4
-    )
+    trainer.compile(learning_rate=1e-3, latent_learning_rate=1e-2, final_learning_rate=1e-4)
     trainer.fit(tiny_data.inputs(), batch_size=8, epochs=2, verbose=0)
     assert trainer.learning_rates() == pytest.approx(
-        {"generator_adam": 1e-4, "latent_adam": 1e-4}, rel=1e-4
+        {"network_adam": 1e-4, "latent_adam": 1e-4}, rel=1e-4
     )
 
 
@@ -131,7 +129,7 @@ def test_save_and_load_in_a_fresh_process(tiny_data, tmp_path):
         "print(sorted(model.learning_rates()))\n",
         cwd=tmp_path,
     )
-    assert "generator_adam" in output, "the compile state must load too"
+    assert "network_adam" in output, "the compile state must load too"
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
     with pytest.raises(FileExistsError):
         trainer.save(path, overwrite=False)
@@ -182,6 +180,7 @@ def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path):
     resumed.compile()
     history = resumed.fit(inputs, epochs=3, callbacks=[ResumableCheckpoint(directory)], **fit_args)
     assert history.epoch == [2], "only the unfinished epoch runs again"
+    assert resumed.fit(inputs, epochs=1, **fit_args).epoch == [0], "a later fit starts afresh"
     for path, value in weights_by_path(straight).items():
         np.testing.assert_allclose(weights_by_path(resumed)[path], value, atol=2e-5, err_msg=path)
 

@@ -64,6 +64,11 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.model.load_weights(weights_path)
         self.model._initial_epoch = int(state["epoch"])
 
+    def on_train_end(self, logs=None):
+        # Keras keeps `_initial_epoch` on the model; a later `fit` (e.g. of stage 2) would
+        # otherwise start at this run's last epoch.
+        self.model._initial_epoch = None
+
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.directory, exist_ok=True)
         name = f"epoch_{epoch + 1:04d}.weights.h5"

@@ -21,6 +21,7 @@ class TranslationGrid(keras.callbacks.Callback):
         every: write a grid every `every` epochs (and after the last one).
         scale: integer enlargement of the PNG.
         seed: seed of the choice of sources.
+        filename_prefix: put before `translations_epoch_XXXX.png`.
 
     Example:
     ```python
@@ -39,6 +40,7 @@ class TranslationGrid(keras.callbacks.Callback):
         every: int = 1,
         scale: int = 2,
         seed: int = 0,
+        filename_prefix: str = "",
     ):
         super().__init__()
         rng = np.random.default_rng(seed)
@@ -55,13 +57,18 @@ class TranslationGrid(keras.callbacks.Callback):
         self.directory = os.fspath(directory)
         self.every = int(every)
         self.scale = int(scale)
+        self.filename_prefix = filename_prefix
         self.last_path = None
 
     def on_epoch_end(self, epoch, logs=None):
         is_last = epoch + 1 == self.params.get("epochs") if self.params else False
         if (epoch + 1) % self.every and not is_last:
             return
-        self.write(os.path.join(self.directory, f"translations_epoch_{epoch + 1:04d}.png"))
+        self.write(
+            os.path.join(
+                self.directory, f"{self.filename_prefix}translations_epoch_{epoch + 1:04d}.png"
+            )
+        )
 
     def write(self, path) -> str:
         """Renders the grid with the current model and writes it to `path`.

@@ -3,6 +3,7 @@ from keras import layers
 
 from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
+from keras_lord.utils.seeding import kernel_initializers
 
 
 def check_image_shape(image_shape, num_adain_layers: int) -> tuple:
@@ -89,13 +90,7 @@ class LordGenerator(keras.Model):
         dtype=None,
         **kwargs,
     ):
-        seeds = iter(range(1000))
-
-        def kernel_initializer():
-            if seed is None:
-                return "glorot_uniform"
-            return keras.initializers.GlorotUniform(seed=seed * 1000 + next(seeds))
-
+        kernel_initializer = kernel_initializers(seed)
         image_shape = check_image_shape(image_shape, num_adain_layers)
         height, width, channels = image_shape
         initial_height = height // 2**num_adain_layers

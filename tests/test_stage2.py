@@ -1,0 +1,132 @@
+import keras
+import numpy as np
+import pytest
+from conftest import run_python, tiny_trainer, to_numpy
+
+from keras_lord.data import SyntheticObjects
+
+
+@pytest.fixture(scope="module")
+def objects():
+    return SyntheticObjects(num_classes=8, num_azimuths=8, num_elevations=1, seed=1)
+
+
+@pytest.fixture(scope="module")
+def two_stage(objects):
+    """A tiny LORD trained through both stages on 6 objects; 2 objects held out."""
+    data = objects.data()
+    train, test = data.split_classes([6, 7])
+    trainer = tiny_trainer(train, num_classes=8, content_dim=32, class_dim=32)
+    trainer.compile()
+    trainer.fit(train.inputs(), batch_size=8, epochs=20, verbose=0)
+    trainer.start_stage2()
+    history = trainer.fit(train.inputs(), batch_size=8, epochs=20, verbose=0).history
+    return trainer, train, test, history
+
+
+def test_stage2_losses_fall(two_stage):
+    _, _, _, history = two_stage
+    for key in ("reconstruction", "class_code_mse", "content_code_mse", "loss"):
+        assert history[key][-1] < history[key][0], (key, history[key][0], history[key][-1])
+    assert "content_penalty" not in history
+
+
+def test_stage2_freezes_tables_and_trains_encoders(objects):
+    train = objects.data().subset(np.arange(16))
+    trainer = tiny_trainer(train)
+    trainer.compile()
+    assert not trainer.class_encoder.trainable and trainer.class_embedding.trainable
+    trainer.start_stage2()
+    assert trainer.stage == 2
+    assert trainer.class_encoder.trainable and not trainer.content_embedding.trainable
+    tables = to_numpy(trainer.content_embedding.embeddings).copy()
+    encoder = to_numpy(trainer.content_encoder.weights[0]).copy()
+    trainer.fit(train.inputs(), batch_size=8, epochs=1, verbose=0)
+    np.testing.assert_array_equal(to_numpy(trainer.content_embedding.embeddings), tables)
+    assert not np.array_equal(to_numpy(trainer.content_encoder.weights[0]), encoder)
+    assert trainer.learning_rates()["network_adam"] == pytest.approx(1e-5, rel=1e-3)
+    with pytest.raises(RuntimeError, match="already in stage 2"):
+        trainer.start_stage2()
+
+
+def test_encoders_generalise_to_held_out_objects(two_stage, objects):
+    trainer, _, test, _ = two_stage
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, test.num_samples, 64)
+    second = rng.integers(0, test.num_samples, 64)
+    keep = test.class_ids[first] != test.class_ids[second]
+    first, second = first[keep], second[keep]
+    truth = objects.render(test.class_ids[first], test.content_ids[second]) / 255.0
+    output = trainer.translate(test.images[first], test.images[second])
+    lord = np.mean((output - truth) ** 2)
+    copy_content = np.mean((test.float_images()[second] - truth) ** 2)
+    assert output.shape == (len(first),) + test.image_shape
+    assert lord < copy_content, f"LORD {lord:.4f} vs copying the content image {copy_content:.4f}"
+
+
+def test_inference_api_shapes_and_errors(two_stage):
+    trainer, _, test, _ = two_stage
+    assert trainer.encode_class(test.images[:5]).shape == (5, 32)
+    assert trainer.encode_content(test.float_images()[:3]).shape == (3, 32)
+    # One class image against many content images broadcasts.
+    assert trainer.translate(test.images[:1], test.images[:4]).shape == (4, 32, 32, 3)
+    with pytest.raises(ValueError, match="single image"):
+        trainer.translate(test.images[:2], test.images[:3])
+    with pytest.raises(ValueError, match="Resize"):
+        trainer.encode_class(np.zeros((2, 16, 16, 3), "uint8"))
+    with pytest.raises(ValueError, match="divide by 255"):
+        trainer.translate(test.images[:1] * 1.0, test.images[:1])
+    with pytest.raises(ValueError, match="method"):
+        trainer.translate(test.images[:1], test.images[:1], method="magic")
+
+
+def test_encoders_need_stage2(objects):
+    data = objects.data().subset(np.arange(8))
+    trainer = tiny_trainer(data)
+    with pytest.raises(RuntimeError, match="optimize_codes"):
+        trainer.encode_class(data.images)
+
+
+def test_test_time_optimisation_fits_new_images(two_stage):
+    trainer, _, test, _ = two_stage
+    images = test.float_images()[:6]
+    generator_weights = [to_numpy(w).copy() for w in trainer.generator.weights]
+    class_codes, content_codes = trainer.optimize_codes(
+        images, class_groups=[0, 0, 0, 1, 1, 1], steps=1, batch_size=6
+    )
+    untrained = np.mean((trainer.decode(class_codes, content_codes) - images) ** 2)
+    class_codes, content_codes = trainer.optimize_codes(
+        images, class_groups=[0, 0, 0, 1, 1, 1], steps=60, batch_size=6
+    )
+    fitted = np.mean((trainer.decode(class_codes, content_codes) - images) ** 2)
+    assert fitted < 0.8 * untrained, (untrained, fitted)
+    np.testing.assert_array_equal(class_codes[0], class_codes[2])  # shared within a group
+    assert not np.array_equal(class_codes[0], class_codes[3])
+    for before, after in zip(generator_weights, trainer.generator.weights):
+        np.testing.assert_array_equal(before, to_numpy(after))
+    assert trainer.generator.trainable, "the generator's flag must be restored"
+    output = trainer.translate(images[:2], images[3:5], method="optimize", steps=5)
+    assert output.shape == (2, 32, 32, 3)
+
+
+def test_stage2_model_saves_and_loads_in_a_fresh_process(two_stage, tmp_path):
+    trainer, _, test, _ = two_stage
+    path = tmp_path / "stage2.keras"
+    trainer.save(path)
+    np.save(tmp_path / "a.npy", test.images[:4])
+    np.save(tmp_path / "b.npy", test.images[4:8])
+    expected = trainer.translate(test.images[:4], test.images[4:8])
+    run_python(
+        "import numpy as np, keras_lord\n"
+        f"model = keras_lord.load({str(path)!r})\n"
+        "assert model.stage == 2\n"
+        "out = model.translate(np.load('a.npy'), np.load('b.npy'))\n"
+        "np.save('out.npy', out)\n",
+        cwd=tmp_path,
+    )
+    # Equal up to float rounding: other models ran in this process and oneDNN may pick
+    # other kernels for them.
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-6)
+    loaded = keras.saving.load_model(path)
+    history = loaded.fit(test.inputs(), batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0])
