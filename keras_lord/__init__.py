@@ -1,6 +1,16 @@
 """keras-lord: LORD class/content disentanglement for Keras 3."""
 
-from keras_lord import backbones, callbacks, data, layers, losses, models, trainers
+from keras_lord import (
+    backbones,
+    callbacks,
+    data,
+    evaluation,
+    layers,
+    losses,
+    metrics,
+    models,
+    trainers,
+)
 from keras_lord.presets import PRESETS, get_preset
 from keras_lord.saving import load
 from keras_lord.trainers.lord_trainer import LordTrainer
@@ -13,10 +23,12 @@ __all__ = [
     "backbones",
     "callbacks",
     "data",
+    "evaluation",
     "get_preset",
     "layers",
     "load",
     "losses",
+    "metrics",
     "models",
     "trainers",
 ]

@@ -1,4 +1,4 @@
-"""The `keras-lord` command: `train`, `translate` and `demo`."""
+"""The `keras-lord` command: `train`, `translate`, `evaluate` and `demo`."""
 
 import argparse
 import os
@@ -111,6 +111,61 @@ def _translate(arguments):
         print(f"Wrote the grid {arguments.grid}")
 
 
+def format_report(report: dict) -> str:
+    """Formats an `evaluate_model` report as a plain-text table.
+
+    Args:
+        report: the report.
+
+    Returns:
+        The table.
+
+    """
+    lines = [f"{report['images']} held-out images"]
+    reconstruction = report["reconstruction"]
+    lines.append(
+        "reconstruction         MSE {:.4f}".format(reconstruction["mse"])
+        + (f"  LPIPS {reconstruction['lpips']:.4f}" if "lpips" in reconstruction else "")
+    )
+    if "content_transfer" in report:
+        transfer = report["content_transfer"]
+        lines.append(f"content transfer ({transfer['pairs']} pairs)")
+        for name in ("model", "copy_content", "copy_class"):
+            errors = transfer[name]
+            lines.append(
+                f"  {name:20} MSE {errors['mse']:.4f}"
+                + (f"  LPIPS {errors['lpips']:.4f}" if "lpips" in errors else "")
+            )
+    lines.append("leakage (held-out accuracy vs chance)")
+    for probe, results in report["leakage"].items():
+        for classifier, result in results.items():
+            lines.append(
+                f"  {probe:20} {classifier:9} {result['accuracy']:.3f} (chance "
+                f"{result['chance']:.3f})"
+            )
+    return "\n".join(lines)
+
+
+def _evaluate(arguments):
+    import json
+
+    from keras_lord.data import LordData
+    from keras_lord.evaluation import evaluate_model
+    from keras_lord.saving import load
+    from keras_lord.utils.files import atomic_path
+
+    model = load(arguments.model)
+    data = LordData.from_npz(arguments.data)
+    network = None if arguments.lpips == "none" else arguments.lpips
+    report = evaluate_model(model, data, num_pairs=arguments.pairs, lpips_network=network)
+    print(format_report(report))
+    if arguments.json:
+        with atomic_path(arguments.json, suffix=".json") as temporary:
+            with open(temporary, "w") as file:
+                json.dump(report, file, indent=2)
+        print(f"Wrote {arguments.json}")
+
+
 def _demo(arguments):
     from keras_lord.demo import run_demo
 
@@ -121,6 +176,7 @@ def _demo(arguments):
         epochs=arguments.epochs,
         encoder_epochs=arguments.encoder_epochs,
         batch_size=arguments.batch_size,
+        latent_learning_rate=arguments.latent_lr,
         force=arguments.force,
     )
 
@@ -171,15 +227,26 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--resize", action="store_true", help="resize images to fit")
     translate.set_defaults(handler=_translate)
 
+    evaluate = commands.add_parser(
+        "evaluate", help="score a model on held-out data: transfer, leakage, reconstruction"
+    )
+    evaluate.add_argument("data", help="held-out .npz (with `contents` for transfer)")
+    evaluate.add_argument("--model", required=True, help="run folder or .keras file")
+    evaluate.add_argument("--json", help="also write the report here")
+    evaluate.add_argument("--pairs", type=int, default=500, help="content-transfer pairs")
+    evaluate.add_argument("--lpips", choices=["vgg16", "alexnet", "none"], default="vgg16")
+    evaluate.set_defaults(handler=_evaluate)
+
     demo = commands.add_parser(
         "demo", help="train on built-in rendered objects and translate held-out ones"
     )
     demo.add_argument("--out", default="outputs/demo", help="output folder")
     demo.add_argument("--classes", type=int, default=12, help="objects to render")
     demo.add_argument("--views", type=int, default=12, help="viewpoints per object")
-    demo.add_argument("--epochs", type=int, default=60, help="stage-1 epochs")
+    demo.add_argument("--epochs", type=int, default=100, help="stage-1 epochs")
     demo.add_argument("--encoder-epochs", type=int, default=30, help="stage-2 epochs")
     demo.add_argument("--batch-size", type=int, default=8)
+    demo.add_argument("--latent-lr", type=float, default=3e-2)
     demo.add_argument("--force", action="store_true", help="redo a finished run")
     demo.set_defaults(handler=_demo)
     return parser

@@ -169,3 +169,31 @@ def test_read_image_checks_size(tmp_path):
     with pytest.raises(ValueError, match="--resize"):
         read_image(tmp_path / "x.png", (32, 32, 3))
     assert read_image(tmp_path / "x.png", (32, 32, 1), resize=True).shape == (32, 32, 1)
+
+
+def test_evaluate_prints_a_table_and_writes_json(trained_run, capsys):
+    import json
+
+    folder, data, _ = trained_run
+    data.save_npz(folder / "held_out.npz")
+    assert (
+        main(
+            [
+                "evaluate",
+                str(folder / "held_out.npz"),
+                "--model",
+                str(folder / "run"),
+                "--json",
+                str(folder / "report.json"),
+                "--pairs",
+                "30",
+                "--lpips",
+                "alexnet",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "content transfer" in printed and "leakage" in printed
+    report = json.loads((folder / "report.json").read_text())
+    assert report["content_transfer"]["model"]["lpips"] >= 0

