@@ -14,6 +14,29 @@ from keras_lord.training_run import train_run
 from keras_lord.utils.image_grid import save_png, translation_grid
 
 
+def synthetic_split(
+    num_classes: int = 12, num_views: int = 12, held_out_classes: int = 2, verbose: int = 1
+) -> tuple:
+    """Renders the demo's objects and holds the last few out.
+
+    Args:
+        num_classes: objects rendered.
+        num_views: viewpoints (azimuths) per object.
+        held_out_classes: objects kept out of training.
+        verbose: show a progress bar while rendering.
+
+    Returns:
+        `(objects, train, test)`: the `SyntheticObjects` and two `LordData` sets.
+
+    """
+    objects = SyntheticObjects(
+        num_classes=num_classes, num_azimuths=num_views, num_elevations=1, seed=0
+    )
+    data = objects.data(verbose=verbose > 0)
+    train, test = data.split_classes(np.arange(num_classes - held_out_classes, num_classes))
+    return objects, train, test
+
+
 def run_demo(
     output_dir="outputs/demo",
     num_classes: int = 12,
@@ -64,12 +87,8 @@ def run_demo(
     os.makedirs(output_dir, exist_ok=True)
     print(f"keras-lord demo on the {keras.backend.backend()} backend -> {output_dir}")
     print(f"Rendering {num_classes} objects from {num_views} viewpoints")
-    objects = SyntheticObjects(
-        num_classes=num_classes, num_azimuths=num_views, num_elevations=1, seed=0
-    )
-    data = objects.data(verbose=verbose > 0)
-    held_out = np.arange(num_classes - held_out_classes, num_classes)
-    train, test = data.split_classes(held_out)
+    objects, train, test = synthetic_split(num_classes, num_views, held_out_classes, verbose)
+    held_out = np.unique(test.class_ids)
 
     start = time.perf_counter()
     trainer = train_run(

@@ -203,3 +203,18 @@ def test_translation_grid_png(tiny_data, tmp_path):
     np.testing.assert_array_equal(
         picture[2 : 2 + size, size + 4 : 2 * size + 4], grid.content_sources["image"][0]
     )
+
+
+def test_xla_follows_auto(tiny_data):
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile()
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        has_accelerator = any(d.device_type != "CPU" for d in tf.config.list_physical_devices())
+        # oneDNN convolutions are ~4x faster than XLA's on CPU: keep XLA off there.
+        assert trainer.jit_compile is has_accelerator
+    else:
+        assert trainer.jit_compile is True
+    trainer.compile(jit_compile=False)
+    assert trainer.jit_compile is False
