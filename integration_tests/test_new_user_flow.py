@@ -49,10 +49,12 @@ def test_npz_to_saved_model(tmp_path):
     trainer.save(tmp_path / "lord.keras")
     expected = trainer.generate([0, 4], [3, 17])
     code = (
-        "import numpy as np, keras\n"
+        # Keras imports only its own packages when loading; extensions register on import.
+        "import numpy as np, keras, keras_lord\n"
         f"m = keras.saving.load_model({str(tmp_path / 'lord.keras')!r})\n"
         f"np.save({str(tmp_path / 'out.npy')!r}, m.generate([0, 4], [3, 17]))\n"
     )
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+    # Equal to float rounding: oneDNN may pick other kernels in another process.
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-6)

@@ -130,7 +130,8 @@ def test_save_and_load_in_a_fresh_process(tiny_data, tmp_path):
         cwd=tmp_path,
     )
     assert "network_adam" in output, "the compile state must load too"
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+    # Equal to float rounding: oneDNN may pick other kernels in another process.
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-6)
     with pytest.raises(FileExistsError):
         trainer.save(path, overwrite=False)
 
