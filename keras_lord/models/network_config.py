@@ -1,0 +1,39 @@
+"""Config helpers shared by the functional networks (generator and encoders)."""
+
+import keras
+
+
+def network_config(model, **arguments) -> dict:
+    """Returns a functional network's config: its `__init__` arguments plus name and dtype.
+
+    Args:
+        model: the network; its `layer_dtype` is the dtype policy it was built with.
+        **arguments: its other `__init__` arguments.
+
+    Returns:
+        A JSON-serialisable dict.
+
+    """
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "dtype": keras.saving.serialize_keras_object(model.layer_dtype),
+        **arguments,
+    }
+
+
+def network_arguments(config: dict) -> dict:
+    """Turns a `network_config` dict back into `__init__` arguments.
+
+    Args:
+        config: the saved config.
+
+    Returns:
+        The arguments, with `image_shape` a tuple and `dtype` a policy again.
+
+    """
+    config = dict(config)
+    config["image_shape"] = tuple(config["image_shape"])
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+    return config
