@@ -63,16 +63,15 @@ def read_image(path, image_shape, resize: bool = False) -> np.ndarray:
 
 
 def _read_npz_images(path):
-    from keras_lord.data import LordData
+    from keras_lord.data import validate_images
 
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path!r} does not exist.")
     with np.load(path, allow_pickle=False) as archive:
         if "imgs" not in archive.files:
             raise ValueError(f"{path} has no `imgs` array (the LORD reference layout).")
         images = archive["imgs"]
-    return LordData(
-        images=images[..., None] if images.ndim == 3 else images,
-        class_ids=np.zeros(len(images), "int64"),
-    ).images
+    return validate_images(images[..., None] if images.ndim == 3 else images, path)
 
 
 def _translate(arguments):

