@@ -19,6 +19,8 @@ from keras_lord.utils.files import atomic_path
 # Variables of the latent tables, matched on `variable.path`; they get their own learning rate.
 LATENT_TABLE_PATTERN = r"(.*/)?(class_embedding|content_embedding)/.*"
 REQUIRED_KEYS = ("image", "class_id", "sample_id")
+# Dtype policy of the networks for each `precision`; tables and losses stay float32.
+PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -59,6 +61,11 @@ class LordTrainer(keras.Model):
         seed: seed of all initial weights and of the content noise: the same seed and data
             order give the same run.
         stage: `1` (latent optimisation) or `2` (amortisation); see `start_stage2`.
+        precision: `"float32"` or `"bfloat16"`: the generator, the encoders and the default
+            perceptual loss's VGG then compute in bfloat16 with float32 weights (Keras'
+            `"mixed_bfloat16"` policy); the latent tables, AdaIN statistics, the output
+            sigmoid and the losses stay in float32. About 2.5x faster convolutions on CPUs
+            with AMX-BF16 and on recent GPUs.
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:
@@ -103,11 +110,15 @@ class LordTrainer(keras.Model):
         perceptual_loss: VGGPerceptualLoss | None = None,
         seed: int | None = None,
         stage: int = 1,
+        precision: str = "float32",
         **kwargs,
     ):
         super().__init__(**kwargs)
         if stage not in (1, 2):
             raise ValueError(f"`stage` must be 1 or 2; got {stage}.")
+        if precision not in PRECISIONS:
+            raise ValueError(f"`precision` must be one of {sorted(PRECISIONS)}; got {precision!r}.")
+        network_dtype = PRECISIONS[precision]
         settings = get_preset(preset)
         overrides = {
             "image_shape": image_shape,
@@ -131,9 +142,10 @@ class LordTrainer(keras.Model):
         self.negative_slope = float(negative_slope)
         self.adain_epsilon = float(adain_epsilon)
         self.seed = seed
+        self.precision = precision
 
         self.class_embedding = SharedClassEmbedding(
-            self.num_classes, self.class_dim, seed=seed, name="class_embedding"
+            self.num_classes, self.class_dim, seed=seed, dtype="float32", name="class_embedding"
         )
         self.content_embedding = NoisyContentEmbedding(
             self.num_samples,
@@ -141,6 +153,7 @@ class LordTrainer(keras.Model):
             noise_std=self.noise_std,
             decay=self.content_decay,
             seed=None if seed is None else seed + 1,
+            dtype="float32",
             name="content_embedding",
         )
         self.generator = LordGenerator(
@@ -152,6 +165,7 @@ class LordTrainer(keras.Model):
             negative_slope=self.negative_slope,
             adain_epsilon=self.adain_epsilon,
             seed=seed,
+            dtype=network_dtype,
             name="generator",
         )
         self.class_encoder = LordEncoder(
@@ -159,6 +173,7 @@ class LordTrainer(keras.Model):
             self.class_dim,
             negative_slope=self.negative_slope,
             seed=None if seed is None else seed + 2,
+            dtype=network_dtype,
             name="class_encoder",
         )
         self.content_encoder = LordEncoder(
@@ -166,9 +181,12 @@ class LordTrainer(keras.Model):
             self.content_dim,
             negative_slope=self.negative_slope,
             seed=None if seed is None else seed + 3,
+            dtype=network_dtype,
             name="content_encoder",
         )
-        self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(name="perceptual_loss")
+        self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(
+            dtype=network_dtype, name="perceptual_loss"
+        )
         self.class_embedding.build((None,))
         self.content_embedding.build((None,))
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
@@ -700,6 +718,9 @@ class LordTrainer(keras.Model):
             raise ValueError(f"Save LORD models as `.keras` files; got {filepath!r}.")
         if os.path.exists(filepath) and not overwrite:
             raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+        if self.compiled and not self.optimizer.built:
+            # Loading builds the optimizer; an unbuilt one saved would not match it.
+            self.optimizer.build(self.trainable_variables)
         with atomic_path(filepath, suffix=".keras") as temporary:
             super().save(temporary, **kwargs)
 
@@ -722,6 +743,7 @@ class LordTrainer(keras.Model):
             "perceptual_loss": keras.saving.serialize_keras_object(self.perceptual_loss),
             "seed": self.seed,
             "stage": self.stage,
+            "precision": self.precision,
         }
 
     @classmethod

