@@ -29,6 +29,8 @@ def build(arguments, overrides):
         "num_samples": arguments.table_rows,
     }
     settings.update(overrides)
+    if "table_rows" in settings:
+        settings["num_samples"] = settings.pop("table_rows")
     stage = int(settings.pop("stage"))
     trainer = LordTrainer(num_classes=64, seed=0, **settings)
     trainer.compile()
