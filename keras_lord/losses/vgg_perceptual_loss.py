@@ -119,16 +119,18 @@ class VGGPerceptualLoss(keras.layers.Layer):
             images = images[..., ::-1] * 255.0 - ops.array(_CAFFE_BGR_MEAN)
         return images
 
+    def _features(self, images):
+        features = self.vgg(self._prepare(images))
+        return features if isinstance(features, (list, tuple)) else [features]
+
     def call(self, y_true, y_pred):
-        batch_size = ops.shape(y_true)[0]
-        both = ops.concatenate([self._prepare(y_true), self._prepare(y_pred)], axis=0)
-        features = self.vgg(both)
-        if not isinstance(features, (list, tuple)):
-            features = [features]
-        loss = ops.zeros((batch_size,), "float32")
-        for weight, feature in zip(self.feature_weights, features):
-            feature = ops.cast(feature, "float32")
-            difference = ops.abs(feature[:batch_size] - feature[batch_size:])
+        # Two passes rather than one on the concatenated batch: the targets' pass then has
+        # no path to any trainable variable, so autodiff skips its backward pass.
+        true_features = self._features(ops.stop_gradient(y_true))
+        pred_features = self._features(y_pred)
+        loss = ops.zeros((ops.shape(y_true)[0],), "float32")
+        for weight, true, pred in zip(self.feature_weights, true_features, pred_features):
+            difference = ops.abs(ops.cast(true, "float32") - ops.cast(pred, "float32"))
             loss = loss + weight * ops.mean(difference, axis=(1, 2, 3))
         if self.pixel_weight:
             pixel = ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32"))
