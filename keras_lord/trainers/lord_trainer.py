@@ -515,9 +515,11 @@ class LordTrainer(keras.Model):
         """
         class_ids = validate_ids(class_ids, self.num_classes, "class_ids", len(class_ids))
         sample_ids = validate_ids(sample_ids, self.num_samples, "sample_ids", len(class_ids))
-        class_table = ops.convert_to_numpy(self.class_embedding.embeddings)
-        content_table = ops.convert_to_numpy(self.content_embedding.embeddings)
-        return self.decode(class_table[class_ids], content_table[sample_ids], batch_size)
+        return self.decode(
+            _table_rows(self.class_embedding, class_ids),
+            _table_rows(self.content_embedding, sample_ids),
+            batch_size,
+        )
 
     def _check_images(self, images, name):
         images = validate_images(images, name)
@@ -683,12 +685,8 @@ class LordTrainer(keras.Model):
 
         """
         if self.stage == 1:
-            class_codes = ops.convert_to_numpy(self.class_embedding.embeddings)[
-                np.asarray(class_sources["class_id"])
-            ]
-            content_codes = ops.convert_to_numpy(self.content_embedding.embeddings)[
-                np.asarray(content_sources["sample_id"])
-            ]
+            class_codes = _table_rows(self.class_embedding, class_sources["class_id"])
+            content_codes = _table_rows(self.content_embedding, content_sources["sample_id"])
         else:
             class_codes = self.encode_class(class_sources["image"])
             content_codes = self.encode_content(content_sources["image"])
@@ -752,6 +750,12 @@ class LordTrainer(keras.Model):
         config["image_shape"] = tuple(config["image_shape"])
         config["perceptual_loss"] = keras.saving.deserialize_keras_object(config["perceptual_loss"])
         return cls(**config)
+
+
+def _table_rows(embedding, ids) -> np.ndarray:
+    # Gather before copying to the host: a table can hold millions of rows.
+    rows = ops.take(embedding.embeddings, np.asarray(ids, dtype="int32"), axis=0)
+    return ops.convert_to_numpy(rows)
 
 
 def _as_numpy_dict(batch):
