@@ -3,10 +3,15 @@
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --preset small --batch-size 64
     # two configurations timed alternately in one run, with their ratio:
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare precision=bfloat16
+    # step time against the content table's size:
+    KERAS_BACKEND=tensorflow python benchmarks/throughput.py --table-sizes 10000,100000,1000000
 
 Each configuration trains on random images of its preset's shape; steps are timed one by
 one after warm-up (the first call compiles), alternating between the configurations in
-rounds so that drift of a shared machine hits both alike. Prints JSON.
+rounds so that drift of a shared machine hits all alike. Prints JSON with the FLOPs per
+image (see flop_count.py), the FLOP/s reached and their fraction of this machine's
+measured matmul peak in the configuration's precision, the peak resident memory and the
+size of the tables' optimiser state.
 """
 
 import argparse
@@ -17,6 +22,7 @@ import time
 
 import keras
 import numpy as np
+from flop_count import matmul_peak_flops, training_flops_per_image
 
 from keras_lord import LordTrainer, get_preset
 
@@ -32,8 +38,9 @@ def build(arguments, overrides):
     if "table_rows" in settings:
         settings["num_samples"] = settings.pop("table_rows")
     stage = int(settings.pop("stage"))
+    table_updates = settings.pop("table_updates", arguments.table_updates)
     trainer = LordTrainer(num_classes=64, seed=0, **settings)
-    trainer.compile()
+    trainer.compile(table_updates=table_updates)
     if stage == 2:
         trainer.start_stage2()
     rng = np.random.default_rng(0)
@@ -44,6 +51,15 @@ def build(arguments, overrides):
         "sample_id": rng.integers(0, trainer.num_samples, arguments.batch_size).astype("int32"),
     }
     return trainer, batch
+
+
+def table_optimizer_bytes(trainer):
+    """Bytes of the latent tables' optimiser state (Adam moments)."""
+    latent = [item for item in trainer.optimizer.optimizers if item.name == "latent_adam"][0]
+    moments = [variable for variable in latent.variables if len(variable.shape) == 2]
+    return sum(
+        int(np.prod(variable.shape)) * np.dtype(variable.dtype).itemsize for variable in moments
+    )
 
 
 def parse_overrides(text):
@@ -67,14 +83,21 @@ def main():
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--table-rows", type=int, default=10_000)
+    parser.add_argument("--table-updates", default="rowwise", choices=["rowwise", "dense"])
     parser.add_argument("--steps", type=int, default=10, help="timed steps per configuration")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--compare", help="overrides of a second configuration, k=v,k=v")
+    parser.add_argument("--table-sizes", help="content-table sizes to time, e.g. 10000,1000000")
     arguments = parser.parse_args()
 
     configurations = {"baseline": {}}
     if arguments.compare:
         configurations[arguments.compare] = parse_overrides(arguments.compare)
+    if arguments.table_sizes:
+        configurations = {
+            f"table_rows={rows}": {"table_rows": int(rows)}
+            for rows in arguments.table_sizes.split(",")
+        }
     built = {name: build(arguments, overrides) for name, overrides in configurations.items()}
     times = {name: [] for name in built}
     for trainer, batch in built.values():
@@ -95,18 +118,33 @@ def main():
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "configurations": {},
     }
+    peaks = {}
     for name, samples in times.items():
+        trainer = built[name][0]
         median = statistics.median(samples)
+        flops = training_flops_per_image(trainer)["total"]
+        if trainer.precision not in peaks:
+            peaks[trainer.precision] = matmul_peak_flops(trainer.precision)
+        reached = flops * arguments.batch_size / median
         results["configurations"][name] = {
             "overrides": configurations[name],
-            "jit_compile": built[name][0].jit_compile,
+            "precision": trainer.precision,
+            "jit_compile": trainer.jit_compile,
             "median_step_ms": round(median * 1000, 1),
             "images_per_second": round(arguments.batch_size / median, 1),
+            "gflop_per_image": round(flops / 1e9, 3),
+            "gflop_per_second": round(reached / 1e9, 1),
+            "fraction_of_matmul_peak": round(reached / peaks[trainer.precision], 3),
+            "table_optimizer_mb": round(table_optimizer_bytes(trainer) / 2**20, 1),
         }
+    results["matmul_peak_gflop_per_second"] = {
+        precision: round(peak / 1e9, 1) for precision, peak in peaks.items()
+    }
+    steps_ms = [entry["median_step_ms"] for entry in results["configurations"].values()]
+    if len(steps_ms) > 1:
+        results["step_time_relative_to_first"] = [round(ms / steps_ms[0], 3) for ms in steps_ms]
     if arguments.compare:
-        base = results["configurations"]["baseline"]["median_step_ms"]
-        other = results["configurations"][arguments.compare]["median_step_ms"]
-        results["speedup_of_compared"] = round(base / other, 3)
+        results["speedup_of_compared"] = round(steps_ms[0] / steps_ms[1], 3)
     print(json.dumps(results, indent=2))
 
 

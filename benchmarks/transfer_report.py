@@ -4,7 +4,7 @@ Trains LORD and, as a control, an autoencoder of the same size without LORD's re
 (no content noise, no content penalty) on the demo's rendered objects, then scores both on
 objects held out of training with the paper's protocols, next to baselines that copy the
 content image or the class image. Prints JSON; `--compare OLD.json` adds ratios to an
-earlier report.
+earlier report (e.g. `--precision bfloat16` against a float32 report).
 
     KERAS_BACKEND=tensorflow python benchmarks/transfer_report.py --out outputs/benchmark
 """
@@ -36,6 +36,8 @@ def run_variant(name, overrides, train, test, arguments):
         encoder_epochs=arguments.encoder_epochs,
         batch_size=arguments.batch_size,
         latent_learning_rate=arguments.latent_lr,
+        table_updates=arguments.table_updates,
+        precision=arguments.precision,
         verbose=arguments.verbose,
         **overrides,
     )
@@ -64,6 +66,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--latent-lr", type=float, default=3e-2)
     parser.add_argument("--pairs", type=int, default=500)
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--table-updates", default="rowwise", choices=["rowwise", "dense"])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--compare", help="an earlier report.json to compare with")
     parser.add_argument("--verbose", type=int, default=2)

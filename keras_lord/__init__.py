@@ -9,6 +9,7 @@ from keras_lord import (
     losses,
     metrics,
     models,
+    optimizers,
     trainers,
 )
 from keras_lord.presets import PRESETS, get_preset
@@ -30,5 +31,6 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "optimizers",
     "trainers",
 ]

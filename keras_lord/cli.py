@@ -24,8 +24,10 @@ def _train(arguments):
         encoder_epochs=arguments.encoder_epochs,
         batch_size=arguments.batch_size,
         latent_learning_rate=arguments.latent_lr,
+        table_updates=arguments.table_updates,
         force=arguments.force,
         seed=arguments.seed,
+        precision=arguments.precision,
     )
 
 
@@ -206,6 +208,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=3e-3,
         help="stage-1 learning rate of the latent tables (raise it for small datasets)",
+    )
+    train.add_argument(
+        "--table-updates",
+        choices=["rowwise", "dense"],
+        default="rowwise",
+        help="Adam on the batch's table rows only (cost independent of the dataset) or on "
+        "whole tables (the authors' code)",
+    )
+    train.add_argument(
+        "--precision",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="bfloat16 runs the networks in mixed precision (CPUs with AVX512-BF16, GPUs)",
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--force", action="store_true", help="start over in a finished run")

@@ -32,6 +32,7 @@ def train_run(
     encoder_epochs: int = 200,
     batch_size: int = 64,
     latent_learning_rate: float = 3e-3,
+    table_updates: str = "rowwise",
     force: bool = False,
     seed: int = 0,
     verbose: int = 1,
@@ -51,7 +52,8 @@ def train_run(
         encoder_epochs: stage-2 epochs.
         batch_size: batch size of both stages.
         latent_learning_rate: stage-1 learning rate of the class and content tables. Raise
-            it for small datasets: see the concepts page on dense Adam and table rows.
+            it for small datasets: see the concepts page on table rows.
+        table_updates: `"rowwise"` or `"dense"` Adam for the tables (`LordTrainer.compile`).
         force: delete a finished (or differently configured) run in `output_dir` first.
         seed: seed of the model's initial weights and noise.
         verbose: Keras verbosity.
@@ -75,6 +77,7 @@ def train_run(
         "encoder_epochs": encoder_epochs,
         "batch_size": batch_size,
         "latent_learning_rate": latent_learning_rate,
+        "table_updates": table_updates,
         "seed": seed,
         "trainer_arguments": trainer_arguments,
     }
@@ -111,7 +114,7 @@ def train_run(
             seed=seed,
             **trainer_arguments,
         )
-        trainer.compile(latent_learning_rate=latent_learning_rate)
+        trainer.compile(latent_learning_rate=latent_learning_rate, table_updates=table_updates)
         print(f"Stage 1: latent optimisation, {epochs} epochs on {data.num_samples} images")
         _fit_stage(trainer, inputs, output_dir, "stage1", epochs, batch_size, grids, verbose)
         trainer.save(stage1_path)

@@ -94,3 +94,27 @@ def test_class_modulation_shapes():
     params = to_numpy(layer(np.ones((5, 11), "float32")))
     assert params.shape == (5, 3, 2, 8)
     assert roundtrip(layer).channels == 8
+
+
+@pytest.mark.parametrize(
+    "input_shape, kernel_size",
+    [((3, 2, 2, 5), 3), ((2, 1, 3, 4), 3), ((2, 2, 5, 3), 4), ((2, 6, 6, 3), 3)],
+)
+def test_patch_matmul_conv2d_equals_conv2d(input_shape, kernel_size):
+    from keras_lord.layers import PatchMatmulConv2D
+
+    inputs = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    reference = keras.layers.Conv2D(7, kernel_size, padding="same", activation="relu")
+    layer = PatchMatmulConv2D(7, kernel_size, padding="same", activation="relu")
+    reference.build(input_shape)
+    layer.build(input_shape)
+    layer.set_weights([np.random.default_rng(1).normal(size=w.shape) for w in layer.weights])
+    reference.set_weights(layer.get_weights())
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer(inputs)),
+        keras.ops.convert_to_numpy(reference(inputs)),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    restored = PatchMatmulConv2D.from_config(layer.get_config())
+    assert restored.get_config() == layer.get_config()

@@ -7,6 +7,7 @@ import warnings
 import keras
 import numpy as np
 
+from keras_lord.layers.patch_matmul_conv2d import PatchMatmulConv2D
 from keras_lord.utils.safe_pickle import load_array_pickle
 
 VGG16_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
@@ -164,7 +165,8 @@ def build_vgg16_trunk(output_layers, dtype=None, name: str = "vgg16") -> keras.M
             x = keras.layers.MaxPooling2D(2, dtype=dtype, name=layer_name)(x)
         else:
             filters = VGG16_BLOCKS[block - 1][1]
-            x = keras.layers.Conv2D(
+            # Block 5 sees 2x2 maps at 32x32: see PatchMatmulConv2D.
+            x = PatchMatmulConv2D(
                 filters, 3, padding="same", activation="relu", dtype=dtype, name=layer_name
             )(x)
         outputs[layer_name] = x

@@ -1,8 +1,15 @@
-"""Building blocks of LORD: latent tables, AdaIN and the class modulation."""
+"""Building blocks of LORD: latent tables, AdaIN, the class modulation and a fast conv."""
 
 from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
 from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
+from keras_lord.layers.patch_matmul_conv2d import PatchMatmulConv2D
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 
-__all__ = ["AdaIN", "ClassModulation", "NoisyContentEmbedding", "SharedClassEmbedding"]
+__all__ = [
+    "AdaIN",
+    "ClassModulation",
+    "NoisyContentEmbedding",
+    "PatchMatmulConv2D",
+    "SharedClassEmbedding",
+]

@@ -27,6 +27,9 @@ class NoisyContentEmbedding(keras.layers.Layer):
     Call arguments:
         sample_ids: integer tensor of shape `(batch,)` with values in `[0, num_samples)`.
         training: whether to add the noise.
+        codes: optional `(batch, dim)` rows of the table for `sample_ids`, already
+            gathered (LORD's row-wise training step gathers them outside of autodiff);
+            the noise and the penalty are applied to them instead of to a lookup.
 
     Returns:
         Tensor of shape `(batch, dim)`: the (noisy, when training) content codes.
@@ -74,8 +77,9 @@ class NoisyContentEmbedding(keras.layers.Layer):
             name="embeddings",
         )
 
-    def call(self, sample_ids, training=False):
-        codes = ops.take(self.embeddings, ops.cast(sample_ids, "int32"), axis=0)
+    def call(self, sample_ids, training=False, codes=None):
+        if codes is None:
+            codes = ops.take(self.embeddings, ops.cast(sample_ids, "int32"), axis=0)
         if self.decay > 0:
             self.add_loss(self.decay * ops.mean(ops.sum(ops.square(codes), axis=-1)))
         if training and self.noise_std > 0:

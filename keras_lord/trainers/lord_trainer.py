@@ -11,7 +11,9 @@ from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
 from keras_lord.models.lord_encoder import LordEncoder
 from keras_lord.models.lord_generator import LordGenerator, check_image_shape
+from keras_lord.optimizers.rowwise_adam import RowwiseAdam
 from keras_lord.presets import get_preset
+from keras_lord.trainers import row_gradient_steps
 from keras_lord.trainers.losses import latent_optimization_loss, to_float_images
 from keras_lord.trainers.schedules import FitLengthCosineDecay
 from keras_lord.utils.files import atomic_path
@@ -21,6 +23,9 @@ LATENT_TABLE_PATTERN = r"(.*/)?(class_embedding|content_embedding)/.*"
 REQUIRED_KEYS = ("image", "class_id", "sample_id")
 # Dtype policy of the networks for each `precision`; tables and losses stay float32.
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
+TABLE_UPDATES = ("rowwise", "dense")
+# Stage-1 inputs that replace the table lookups: table rows gathered outside of autodiff.
+ROW_INPUTS = {"class_code": "class_id", "content_code": "sample_id"}
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -70,7 +75,10 @@ class LordTrainer(keras.Model):
 
     Call arguments:
         inputs: dict with `"class_id"` and `"sample_id"` integer vectors in stage 1, and an
-            `"image"` batch in stage 2 (other entries are ignored).
+            `"image"` batch in stage 2 (other entries are ignored). In stage 1, rows of the
+            tables given as `"class_code"` and `"content_code"` replace the lookups (the
+            row-wise training step gathers them outside of autodiff); the content noise and
+            penalty still apply.
         training: adds the content noise when true (stage 1).
 
     Returns:
@@ -241,8 +249,12 @@ class LordTrainer(keras.Model):
 
     def call(self, inputs, training=False):
         if self.stage == 1:
-            class_codes = self.class_embedding(inputs["class_id"])
-            content_codes = self.content_embedding(inputs["sample_id"], training=training)
+            class_codes = inputs.get("class_code")
+            if class_codes is None:
+                class_codes = self.class_embedding(inputs["class_id"])
+            content_codes = self.content_embedding(
+                inputs["sample_id"], training=training, codes=inputs.get("content_code")
+            )
         else:
             images = to_float_images(inputs["image"])
             class_codes = self.class_encoder(images, training=training)
@@ -287,6 +299,7 @@ class LordTrainer(keras.Model):
         class_code_weight: float = 10.0,
         content_code_weight: float = 10.0,
         decay_steps: int | None = None,
+        table_updates: str = "rowwise",
         jit_compile="auto",
         steps_per_execution: int = 1,
     ):
@@ -296,6 +309,13 @@ class LordTrainer(keras.Model):
         (generator, class modulation and, in stage 2, the encoders) and one, 10x faster, for
         the class and content tables (stage 1 only), each on a cosine decay to
         `final_learning_rate` over the whole `fit` (the authors' PyTorch settings).
+
+        By default the tables use `RowwiseAdam`: a step updates only the rows of the batch,
+        so its cost does not grow with the dataset. `table_updates="dense"` uses Keras'
+        Adam on the whole tables as the authors' code does: every row moves every step, on
+        the momentum of its last visit. The tables' optimiser state is two float32 numbers
+        per entry either way, `2 * 4 * (num_samples * content_dim + num_classes *
+        class_dim)` bytes.
 
         Args:
             learning_rate: initial rate of the networks; `None` means `3e-4` in stage 1 and
@@ -309,11 +329,18 @@ class LordTrainer(keras.Model):
                 codes.
             decay_steps: length of the cosine decay in steps; `None` sets it at each `fit`
                 to `epochs * steps_per_epoch`.
+            table_updates: `"rowwise"` (update the batch's rows only; TensorFlow and JAX
+                backends, one TensorFlow replica) or `"dense"` (Keras' Adam on whole tables).
             jit_compile: XLA compilation, as in `keras.Model.compile`. `"auto"` uses XLA on
                 GPU and not for TensorFlow on CPU, where oneDNN convolutions are faster.
             steps_per_execution: steps run per compiled call.
 
+        Raises:
+            ValueError: for an unknown `table_updates`, or row-wise updates on a backend
+                or distribution strategy that does not support them.
+
         """
+        _check_table_updates(table_updates)
         self._auto_decay_length = decay_steps is None
         if learning_rate is None:
             learning_rate = 3e-4 if self.stage == 1 else 1e-4
@@ -326,6 +353,7 @@ class LordTrainer(keras.Model):
             "class_code_weight": class_code_weight,
             "content_code_weight": content_code_weight,
             "decay_steps": decay_steps,
+            "table_updates": table_updates,
             "jit_compile": jit_compile,
             "steps_per_execution": steps_per_execution,
         }
@@ -337,19 +365,77 @@ class LordTrainer(keras.Model):
                 ("latent_adam", latent_learning_rate),
             )
         }
-        adams = {
-            name: keras.optimizers.Adam(schedule, beta_1=beta_1, beta_2=beta_2, name=name)
-            for name, schedule in schedules.items()
-        }
-        optimizer = keras.optimizers.MultiOptimizer(
-            keras.optimizers.OptimizerMap(
-                adams["network_adam"], {LATENT_TABLE_PATTERN: adams["latent_adam"]}
-            )
+        table_adam = RowwiseAdam if table_updates == "rowwise" else keras.optimizers.Adam
+        network_adam = keras.optimizers.Adam(
+            schedules["network_adam"], beta_1=beta_1, beta_2=beta_2, name="network_adam"
+        )
+        latent_adam = table_adam(
+            schedules["latent_adam"], beta_1=beta_1, beta_2=beta_2, name="latent_adam"
+        )
+        optimizer = _MultiOptimizer(
+            keras.optimizers.OptimizerMap(network_adam, {LATENT_TABLE_PATTERN: latent_adam})
         )
         self._decay_schedules = tuple(schedules.values())
+        # Row-wise updated tables are not trainable variables: autodiff and the network
+        # optimiser never see them, and their own optimiser is built here.
+        rowwise = table_updates == "rowwise"
+        for table in self._tables():
+            table.trainable = not rowwise
+        if rowwise and self.stage == 1:
+            latent_adam.build(self._tables())
         super().compile(
             optimizer=optimizer, jit_compile=jit_compile, steps_per_execution=steps_per_execution
         )
+
+    def _tables(self):
+        return [self.class_embedding.embeddings, self.content_embedding.embeddings]
+
+    def _rowwise_optimizer(self):
+        """The tables' `RowwiseAdam` when stage 1 trains with row-wise updates, else None."""
+        if self.stage != 1 or not self.compiled:
+            return None
+        rowwise = [item for item in self.optimizer.optimizers if isinstance(item, RowwiseAdam)]
+        return rowwise[0] if rowwise else None
+
+    def gather_table_rows(self, inputs: dict) -> dict:
+        """The table rows a stage-1 batch looks up, as `call` accepts them.
+
+        Args:
+            inputs: a batch with `"class_id"` and `"sample_id"`.
+
+        Returns:
+            `{"class_code": (batch, class_dim), "content_code": (batch, content_dim)}`.
+
+        """
+        tables = {"class_code": self.class_embedding, "content_code": self.content_embedding}
+        return {
+            key: ops.take(tables[key].embeddings, ops.cast(inputs[ids], "int32"), axis=0)
+            for key, ids in ROW_INPUTS.items()
+        }
+
+    def row_updates(self, inputs: dict, row_gradients: dict) -> list:
+        """Pairs the gradients of gathered rows with their tables and row ids.
+
+        Args:
+            inputs: the batch the rows were gathered for.
+            row_gradients: gradients keyed as `gather_table_rows`' result.
+
+        Returns:
+            `[(table_variable, row_ids, gradients)]`, as `RowwiseAdam.apply_rows` takes.
+
+        """
+        tables = {"class_code": self.class_embedding, "content_code": self.content_embedding}
+        return [
+            (tables[key].embeddings, inputs[ids], row_gradients[key])
+            for key, ids in ROW_INPUTS.items()
+        ]
+
+    def train_step(self, *arguments):
+        if self._rowwise_optimizer() is None:
+            return super().train_step(*arguments)
+        if keras.backend.backend() == "jax":
+            return row_gradient_steps.jax_train_step(self, *arguments)
+        return row_gradient_steps.tensorflow_train_step(self, *arguments)
 
     def get_compile_config(self):
         return dict(self._lord_compile_config or {})
@@ -750,6 +836,43 @@ class LordTrainer(keras.Model):
         config["image_shape"] = tuple(config["image_shape"])
         config["perceptual_loss"] = keras.saving.deserialize_keras_object(config["perceptual_loss"])
         return cls(**config)
+
+
+class _MultiOptimizer(keras.optimizers.MultiOptimizer):
+    # Keras' MultiOptimizer writes its sub-optimisers' variables into its own entry and
+    # again under each sub-optimiser, doubling the tables' Adam state in every file. This
+    # one keeps only its own counters; the sub-optimisers save theirs.
+
+    def save_own_variables(self, store):
+        for index, variable in enumerate(self._variables):
+            store[str(index)] = ops.convert_to_numpy(variable)
+
+    def load_own_variables(self, store):
+        for index, variable in enumerate(self._variables):
+            variable.assign(store[str(index)])
+
+
+def _check_table_updates(table_updates):
+    if table_updates not in TABLE_UPDATES:
+        raise ValueError(f"`table_updates` must be one of {TABLE_UPDATES}; got {table_updates!r}.")
+    if table_updates == "dense":
+        return
+    backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax"):
+        raise ValueError(
+            f"Row-wise table updates need the TensorFlow or JAX backend, not {backend!r}; "
+            "pass `table_updates='dense'`."
+        )
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            raise ValueError(
+                f"Row-wise table updates run on one TensorFlow replica; this strategy has "
+                f"{replicas}. Pass `table_updates='dense'`, or use the JAX backend, whose "
+                "`keras.distribution` data parallelism supports them."
+            )
 
 
 def _table_rows(embedding, ids) -> np.ndarray:

@@ -1,0 +1,95 @@
+"""FLOPs of a LordTrainer step, counted from the layers, and the machine's measured peak.
+
+A multiply-add counts as 2 FLOPs. Only convolutions and dense layers are counted (they are
+over 99 % of the work); a training step costs, per image:
+
+* generator (and, in stage 2, both encoders): 3x forward (forward, gradient with respect
+  to the inputs, gradient with respect to the weights);
+* frozen VGG16: 3x forward (targets' forward, outputs' forward, gradient with respect to
+  the outputs; no weight gradient).
+"""
+
+import statistics
+import time
+
+import keras
+import numpy as np
+
+
+def _functional_forward_flops(model, input_spec) -> int:
+    """Forward FLOPs of one example through a functional model, nested layers included."""
+    convolutions = [
+        layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Conv2D)
+    ]
+    # The model's own graph gives every convolution's output shape for concrete inputs.
+    probe = keras.Model(model.inputs, [layer.output for layer in convolutions])
+    output_specs = probe.compute_output_spec(input_spec)
+    if not isinstance(output_specs, (list, tuple)):
+        output_specs = [output_specs]
+    flops = 0
+    for layer, spec in zip(convolutions, output_specs):
+        height, width = spec.shape[1:3]
+        flops += 2 * int(np.prod(layer.kernel.shape)) * height * width
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.Dense):
+            # LORD's dense layers see one vector per image.
+            flops += 2 * int(np.prod(layer.kernel.shape))
+    return flops
+
+
+def training_flops_per_image(trainer) -> dict:
+    """FLOPs per image of one training step of `trainer` in its current stage.
+
+    Args:
+        trainer: a `LordTrainer`.
+
+    Returns:
+        `{"generator", "vgg", "encoders", "total"}` FLOPs per image per step.
+
+    """
+    image = keras.KerasTensor((1,) + trainer.image_shape)
+    codes = {
+        "content_code": keras.KerasTensor((1, trainer.content_dim)),
+        "class_code": keras.KerasTensor((1, trainer.class_dim)),
+    }
+    generator = _functional_forward_flops(trainer.generator, codes)
+    vgg = _functional_forward_flops(trainer.perceptual_loss.vgg, image)
+    encoders = 0
+    if trainer.stage == 2:
+        encoders = sum(
+            _functional_forward_flops(encoder, image)
+            for encoder in (trainer.class_encoder, trainer.content_encoder)
+        )
+    parts = {"generator": 3 * generator, "vgg": 3 * vgg, "encoders": 3 * encoders}
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def matmul_peak_flops(dtype: str = "float32", size: int = 2048, repeats: int = 7) -> float:
+    """Measured FLOP/s of a square matmul in `dtype` on the current backend (median).
+
+    Args:
+        dtype: `"float32"` or `"bfloat16"`.
+        size: matrix side.
+        repeats: timed repetitions after one warm-up.
+
+    Returns:
+        FLOP/s.
+
+    """
+    rng = np.random.default_rng(0)
+    left = keras.ops.cast(rng.normal(size=(size, size)).astype("float32"), dtype)
+    right = keras.ops.cast(rng.normal(size=(size, size)).astype("float32"), dtype)
+
+    def product_corner():
+        # Reading one element waits for the product on every backend.
+        corner = keras.ops.matmul(left, right)[0, 0]
+        return keras.ops.convert_to_numpy(keras.ops.cast(corner, "float32"))
+
+    product_corner()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product_corner()
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / statistics.median(times)

@@ -1,0 +1,3 @@
+from keras_lord.optimizers.rowwise_adam import RowwiseAdam
+
+__all__ = ["RowwiseAdam"]

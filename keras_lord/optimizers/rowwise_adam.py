@@ -1,0 +1,155 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_lord")
+class RowwiseAdam(keras.optimizers.Adam):
+    """Adam for embedding tables that updates only the rows a batch looks up.
+
+    Dense Adam updates every row of a table at every step: rows outside the batch get a
+    zero gradient, their moments decay, and their values keep moving on the remaining
+    first moment. Each step then costs time proportional to the whole table, and a row's
+    effective step depends on how many steps pass between its visits, that is, on the
+    dataset size. Row-wise ("lazy") Adam updates the value, first moment and second moment
+    of the looked-up rows only; other rows are left exactly as they are. Bias correction
+    uses the global step count, as in Adam. The optimiser state is the same as Adam's:
+    two float32 numbers per table entry (`2 * rows * dim * 4` bytes).
+
+    `apply_rows` is the fast path used by `LordTrainer`: it takes the gradients of the
+    gathered rows and costs time proportional to the batch. As a regular Keras optimiser
+    (`apply`, `apply_gradients`) it receives dense gradients and updates the rows whose
+    gradient is not all zero, with the same result at dense cost.
+
+    Args:
+        learning_rate: a float or a `keras.optimizers.schedules.LearningRateSchedule`.
+        beta_1: first-moment decay.
+        beta_2: second-moment decay.
+        epsilon: added to the square root of the second moment.
+        name: optimiser name.
+        **kwargs: other `keras.optimizers.Optimizer` arguments.
+
+    Example:
+    ```python
+    table = keras.Variable(np.zeros((1000, 8), "float32"))
+    optimizer = keras_lord.optimizers.RowwiseAdam(learning_rate=1e-2)
+    optimizer.build([table])
+    optimizer.apply_rows([(table, np.array([3, 7]), np.ones((2, 8), "float32"))])
+    # Only rows 3 and 7 changed.
+    ```
+
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        name: str = "rowwise_adam",
+        **kwargs,
+    ):
+        kwargs.pop("amsgrad", None)
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=False,
+            name=name,
+            **kwargs,
+        )
+
+    def apply_rows(self, row_gradients) -> None:
+        """Applies one step to the looked-up rows of one or more tables.
+
+        Args:
+            row_gradients: list of `(table, row_ids, gradients)`: a variable this optimiser
+                was built with, the `(batch,)` integer rows that were looked up, and the
+                `(batch, dim)` gradients of the looked-up rows. A row looked up several
+                times receives the sum of its gradients, as in dense autodiff.
+
+        Raises:
+            ValueError: if the optimiser was not built with a table.
+
+        """
+        learning_rate = self._get_current_learning_rate()
+        for table, row_ids, gradients in row_gradients:
+            self._update_rows(table, ops.cast(row_ids, "int32"), gradients, learning_rate)
+        self.iterations.assign_add(1)
+
+    def update_step(self, gradient, variable, learning_rate):
+        # Dense gradients (the generic Keras path): rows with an all-zero gradient were
+        # not looked up and stay as they are.
+        if len(variable.shape) != 2:
+            return super().update_step(gradient, variable, learning_rate)
+        touched = ops.any(ops.not_equal(gradient, 0), axis=-1, keepdims=True)
+        index = self._get_variable_index(variable)
+        targets = (variable, self._momentums[index], self._velocities[index])
+        current = [ops.convert_to_tensor(target) for target in targets]
+        updated = self._adam_rows(*current, gradient, learning_rate, variable)
+        for target, old, new in zip(targets, current, updated):
+            self.assign(target, ops.where(touched, new, old))
+
+    def _update_rows(self, table, row_ids, gradients, learning_rate):
+        try:
+            index = self._get_variable_index(table)
+        except KeyError:
+            raise ValueError(
+                f"RowwiseAdam was not built with the table {table.path}; call "
+                "`optimizer.build(tables)` first."
+            ) from None
+        gradients = _sum_duplicate_rows(row_ids, ops.cast(gradients, table.dtype))
+        momentum, velocity = self._momentums[index], self._velocities[index]
+        new_value, new_momentum, new_velocity = self._adam_rows(
+            ops.take(table, row_ids, axis=0),
+            ops.take(momentum, row_ids, axis=0),
+            ops.take(velocity, row_ids, axis=0),
+            gradients,
+            learning_rate,
+            table,
+        )
+        for variable, rows in ((momentum, new_momentum), (velocity, new_velocity)):
+            _scatter_rows(self, variable, row_ids, rows)
+        _scatter_rows(self, table, row_ids, new_value)
+
+    def _adam_rows(self, value, momentum, velocity, gradient, learning_rate, variable):
+        dtype = variable.dtype
+        step = ops.cast(self.iterations + 1, dtype)
+        alpha = (
+            ops.cast(learning_rate, dtype)
+            * ops.sqrt(1 - ops.power(ops.cast(self.beta_2, dtype), step))
+            / (1 - ops.power(ops.cast(self.beta_1, dtype), step))
+        )
+        new_momentum = momentum + (gradient - momentum) * (1 - self.beta_1)
+        new_velocity = velocity + (ops.square(gradient) - velocity) * (1 - self.beta_2)
+        new_value = value - alpha * new_momentum / (ops.sqrt(new_velocity) + self.epsilon)
+        return new_value, new_momentum, new_velocity
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("amsgrad", None)
+        return config
+
+
+def _sum_duplicate_rows(row_ids, gradients):
+    """Gives every position the summed gradient of its row, identical across duplicates."""
+    batch = ops.shape(row_ids)[0]
+    same_row = ops.equal(ops.expand_dims(row_ids, 1), ops.expand_dims(row_ids, 0))
+    # Every duplicate of a row points at the first occurrence, so all of them read back
+    # the very same sum and the scatter writes one value whatever the order.
+    first_occurrence = ops.argmax(ops.cast(same_row, "int32"), axis=1)
+    sums = ops.segment_sum(gradients, first_occurrence, num_segments=batch)
+    return ops.take(sums, first_occurrence, axis=0)
+
+
+def _scatter_rows(optimizer, variable, row_ids, rows):
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        # In-place row writes; a functional scatter would copy the whole table each step.
+        optimizer.assign(variable, tf.IndexedSlices(rows, row_ids))
+    else:
+        # Under jit with donated state (Keras' JAX trainer), XLA scatters in place.
+        optimizer.assign(
+            variable, ops.scatter_update(variable.value, ops.expand_dims(row_ids, 1), rows)
+        )
