@@ -63,8 +63,9 @@ def run_demo(
         epochs: stage-1 epochs.
         encoder_epochs: stage-2 epochs.
         batch_size: batch size (small batches give the generator more steps per epoch).
-        latent_learning_rate: stage-1 rate of the tables; 10x the reference default, since
-            with so few images each content code gets few and small dense-Adam steps.
+        latent_learning_rate: stage-1 rate of the tables; 10x the reference default, which
+            was tuned on datasets a hundred times larger: here each content code gets too
+            few steps to outgrow the noise at `3e-3`.
         held_out_classes: objects kept out of training.
         force: start over even if `output_dir` holds a finished run.
         verbose: Keras verbosity.

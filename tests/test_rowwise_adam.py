@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import tiny_trainer
+from conftest import run_python, tiny_trainer
 
 from keras_lord.optimizers import RowwiseAdam
 
@@ -128,3 +128,28 @@ def test_rowwise_state_saves_and_reloads(tiny_data, tmp_path):
             keras.ops.convert_to_numpy(original), keras.ops.convert_to_numpy(restored)
         )
     assert loaded.get_compile_config()["table_updates"] == "rowwise"
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute only")
+def test_rowwise_refuses_several_tensorflow_replicas(tmp_path):
+    code = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras_lord
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    trainer = keras_lord.LordTrainer(num_classes=2, num_samples=4, preset="small", adain_dim=8,
+        perceptual_loss=keras_lord.losses.VGGPerceptualLoss(vgg_weights=None,
+        feature_layers=("block1_conv2",)))
+    try:
+        trainer.compile()
+    except ValueError as error:
+        print("refused:", error)
+    trainer.compile(table_updates="dense")
+    print("dense compiled")
+"""
+    output = run_python(code, tmp_path)
+    assert "refused: Row-wise table updates run on one TensorFlow replica" in output
+    assert "this strategy has 2" in output
+    assert "dense compiled" in output

@@ -41,7 +41,7 @@ class RowwiseAdam(keras.optimizers.Adam):
 
     def __init__(
         self,
-        learning_rate=0.001,
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 0.001,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
@@ -59,7 +59,7 @@ class RowwiseAdam(keras.optimizers.Adam):
             **kwargs,
         )
 
-    def apply_rows(self, row_gradients) -> None:
+    def apply_rows(self, row_gradients: list) -> None:
         """Applies one step to the looked-up rows of one or more tables.
 
         Args:
@@ -101,9 +101,9 @@ class RowwiseAdam(keras.optimizers.Adam):
         gradients = _sum_duplicate_rows(row_ids, ops.cast(gradients, table.dtype))
         momentum, velocity = self._momentums[index], self._velocities[index]
         new_value, new_momentum, new_velocity = self._adam_rows(
-            ops.take(table, row_ids, axis=0),
-            ops.take(momentum, row_ids, axis=0),
-            ops.take(velocity, row_ids, axis=0),
+            gather_rows(table, row_ids),
+            gather_rows(momentum, row_ids),
+            gather_rows(velocity, row_ids),
             gradients,
             learning_rate,
             table,
@@ -140,6 +140,28 @@ def _sum_duplicate_rows(row_ids, gradients):
     first_occurrence = ops.argmax(ops.cast(same_row, "int32"), axis=1)
     sums = ops.segment_sum(gradients, first_occurrence, num_segments=batch)
     return ops.take(sums, first_occurrence, axis=0)
+
+
+def gather_rows(variable, row_ids):
+    """Rows of a 2-D variable, read without copying the whole variable.
+
+    Args:
+        variable: a `keras.Variable` (or a backend variable).
+        row_ids: `(batch,)` integer rows.
+
+    Returns:
+        `(batch, dim)` rows.
+
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        # A gather on the resource variable itself; reading the variable first would make
+        # the step's later row writes copy the whole table (TensorFlow copies on write
+        # while a read of the buffer is alive).
+        native = variable.value if isinstance(variable, keras.Variable) else variable
+        return tf.gather(native, row_ids)
+    return ops.take(variable, row_ids, axis=0)
 
 
 def _scatter_rows(optimizer, variable, row_ids, rows):

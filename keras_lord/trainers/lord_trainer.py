@@ -11,7 +11,7 @@ from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
 from keras_lord.models.lord_encoder import LordEncoder
 from keras_lord.models.lord_generator import LordGenerator, check_image_shape
-from keras_lord.optimizers.rowwise_adam import RowwiseAdam
+from keras_lord.optimizers.rowwise_adam import RowwiseAdam, gather_rows
 from keras_lord.presets import get_preset
 from keras_lord.trainers import row_gradient_steps
 from keras_lord.trainers.losses import latent_optimization_loss, to_float_images
@@ -69,8 +69,8 @@ class LordTrainer(keras.Model):
         precision: `"float32"` or `"bfloat16"`: the generator, the encoders and the default
             perceptual loss's VGG then compute in bfloat16 with float32 weights (Keras'
             `"mixed_bfloat16"` policy); the latent tables, AdaIN statistics, the output
-            sigmoid and the losses stay in float32. About 2.5x faster convolutions on CPUs
-            with AMX-BF16 and on recent GPUs.
+            sigmoid and the losses stay in float32. Faster on CPUs with AVX512-BF16 or AMX
+            under TensorFlow (1.7x on a 2-core AMD EPYC) and on recent GPUs.
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:
@@ -409,7 +409,7 @@ class LordTrainer(keras.Model):
         """
         tables = {"class_code": self.class_embedding, "content_code": self.content_embedding}
         return {
-            key: ops.take(tables[key].embeddings, ops.cast(inputs[ids], "int32"), axis=0)
+            key: gather_rows(tables[key].embeddings, ops.cast(inputs[ids], "int32"))
             for key, ids in ROW_INPUTS.items()
         }
 
