@@ -7,7 +7,7 @@ import keras
 MODEL_FILE = "model.keras"
 
 
-def load(path):
+def load(path: str | os.PathLike) -> keras.Model:
     """Loads a trained `LordTrainer` from a `.keras` file or a `keras-lord train` folder.
 
     Args:

@@ -100,7 +100,7 @@ def _read_keras_vgg16(weights) -> list:
     return [tuple(reference.get_layer(name).get_weights()) for name in VGG16_CONV_NAMES]
 
 
-def resolve_vgg16_weights(source) -> tuple:
+def resolve_vgg16_weights(source: str | None) -> tuple:
     """Loads VGG16 convolution weights from a named source.
 
     Args:
@@ -134,7 +134,11 @@ def resolve_vgg16_weights(source) -> tuple:
     )
 
 
-def build_vgg16_trunk(output_layers, dtype=None, name: str = "vgg16") -> keras.Model:
+def build_vgg16_trunk(
+    output_layers: tuple | list,
+    dtype: str | keras.DTypePolicy | None = None,
+    name: str = "vgg16",
+) -> keras.Model:
     """Builds the VGG16 convolutional trunk up to the deepest requested layer.
 
     Args:

@@ -31,7 +31,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory: str | os.PathLike):
         super().__init__()
         self.directory = os.fspath(directory)
 

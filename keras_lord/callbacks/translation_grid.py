@@ -34,7 +34,7 @@ class TranslationGrid(keras.callbacks.Callback):
     def __init__(
         self,
         inputs: dict,
-        directory,
+        directory: str | os.PathLike,
         num_class_sources: int = 8,
         num_content_sources: int = 8,
         every: int = 1,
@@ -70,7 +70,7 @@ class TranslationGrid(keras.callbacks.Callback):
             )
         )
 
-    def write(self, path) -> str:
+    def write(self, path: str | os.PathLike) -> str:
         """Renders the grid with the current model and writes it to `path`.
 
         Args:

@@ -86,7 +86,7 @@ class LordData:
             return self.images.astype("float32") / 255.0
         return self.images
 
-    def subset(self, indices) -> "LordData":
+    def subset(self, indices: np.ndarray) -> "LordData":
         """Selects images by index or boolean mask; class ids and `num_classes` are kept.
 
         Args:
@@ -103,7 +103,7 @@ class LordData:
             content_ids=None if self.content_ids is None else self.content_ids[indices],
         )
 
-    def split_classes(self, held_out_classes) -> tuple:
+    def split_classes(self, held_out_classes: np.ndarray | list) -> tuple:
         """Splits into images of training classes and images of held-out classes.
 
         Args:
@@ -116,7 +116,7 @@ class LordData:
         mask = np.isin(self.class_ids, np.asarray(held_out_classes))
         return self.subset(~mask), self.subset(mask)
 
-    def save_npz(self, path) -> None:
+    def save_npz(self, path: str | os.PathLike) -> None:
         """Writes the reference layout (`imgs`, `classes`, `contents`, `n_classes`) atomically.
 
         Args:
@@ -134,7 +134,7 @@ class LordData:
             np.savez(temporary, **arrays)
 
     @classmethod
-    def from_npz(cls, path) -> "LordData":
+    def from_npz(cls, path: str | os.PathLike) -> "LordData":
         """Reads an `.npz` in the LORD reference layout.
 
         Args:

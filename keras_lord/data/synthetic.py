@@ -96,7 +96,7 @@ class SyntheticObjects:
         )
         return pitch @ yaw
 
-    def render(self, class_ids, content_ids) -> np.ndarray:
+    def render(self, class_ids: np.ndarray, content_ids: np.ndarray) -> np.ndarray:
         """Renders objects from viewpoints.
 
         Args:

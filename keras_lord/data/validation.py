@@ -3,7 +3,7 @@
 import numpy as np
 
 
-def validate_images(images, name: str = "images") -> np.ndarray:
+def validate_images(images: np.ndarray, name: str = "images") -> np.ndarray:
     """Checks an image batch and returns it as a numpy array.
 
     Args:
@@ -58,7 +58,7 @@ def validate_images(images, name: str = "images") -> np.ndarray:
     return images
 
 
-def validate_ids(ids, count: int, name: str, num_images: int) -> np.ndarray:
+def validate_ids(ids: np.ndarray, count: int, name: str, num_images: int) -> np.ndarray:
     """Checks a vector of integer ids against a table size.
 
     Args:

@@ -1,5 +1,8 @@
 """The paper's measurements of disentanglement (Gabbay & Hoshen, ICLR 2020, section 4)."""
 
+from collections.abc import Callable
+
+import keras
 import numpy as np
 
 from keras_lord.data.lord_data import LordData
@@ -46,7 +49,9 @@ def ground_truth_pairs(data: LordData, num_pairs: int = 500, seed: int = 0) -> t
     return tuple(np.array(column) for column in zip(*triples))
 
 
-def image_errors(generated, targets, lpips_network: str | None = "vgg16") -> dict:
+def image_errors(
+    generated: np.ndarray, targets: np.ndarray, lpips_network: str | None = "vgg16"
+) -> dict:
     """Mean MSE and LPIPS between two image sets.
 
     Args:
@@ -69,7 +74,7 @@ def image_errors(generated, targets, lpips_network: str | None = "vgg16") -> dic
 
 
 def content_transfer_error(
-    translate,
+    translate: Callable,
     data: LordData,
     num_pairs: int = 500,
     seed: int = 0,
@@ -113,7 +118,11 @@ def content_transfer_error(
 
 
 def probe_accuracy(
-    codes, labels, classifier: str = "logistic", test_fraction: float = 0.3, seed: int = 0
+    codes: np.ndarray,
+    labels: np.ndarray,
+    classifier: str = "logistic",
+    test_fraction: float = 0.3,
+    seed: int = 0,
 ) -> dict:
     """How well a classifier predicts labels from codes, on a held-out split.
 
@@ -158,7 +167,13 @@ def probe_accuracy(
     return {"accuracy": accuracy, "chance": float(counts.max() / counts.sum())}
 
 
-def leakage(class_codes, content_codes, class_ids, content_ids=None, seed: int = 0) -> dict:
+def leakage(
+    class_codes: np.ndarray,
+    content_codes: np.ndarray,
+    class_ids: np.ndarray,
+    content_ids: np.ndarray | None = None,
+    seed: int = 0,
+) -> dict:
     """The paper's leakage probes, with logistic regression and an MLP.
 
     Args:
@@ -194,7 +209,11 @@ def _as_float(images):
 
 
 def evaluate_model(
-    model, data: LordData, num_pairs: int = 500, seed: int = 0, lpips_network: str | None = "vgg16"
+    model: keras.Model,
+    data: LordData,
+    num_pairs: int = 500,
+    seed: int = 0,
+    lpips_network: str | None = "vgg16",
 ) -> dict:
     """All protocols for a stage-2 model on held-out data.
 

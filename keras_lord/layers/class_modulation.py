@@ -32,7 +32,11 @@ class ClassModulation(keras.layers.Layer):
     """
 
     def __init__(
-        self, num_layers: int, channels: int, kernel_initializer="glorot_uniform", **kwargs
+        self,
+        num_layers: int,
+        channels: int,
+        kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.num_layers = int(num_layers)

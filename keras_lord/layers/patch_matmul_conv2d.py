@@ -17,8 +17,7 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
     `keras.layers.Conv2D`, with the same weights and config.
 
     Args:
-        *args: `keras.layers.Conv2D` arguments.
-        **kwargs: `keras.layers.Conv2D` keyword arguments.
+        **kwargs: the arguments of `keras.layers.Conv2D` (`filters`, `kernel_size`, ...).
 
     Example:
     ```python

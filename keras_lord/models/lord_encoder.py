@@ -44,7 +44,7 @@ class LordEncoder(keras.Model):
         code_dim: int,
         negative_slope: float = 0.01,
         seed: int | None = None,
-        dtype=None,
+        dtype: str | keras.DTypePolicy | None = None,
         **kwargs,
     ):
         kernel_initializer = kernel_initializers(seed)

@@ -88,7 +88,7 @@ class LordGenerator(keras.Model):
         negative_slope: float = 0.01,
         adain_epsilon: float = 1e-5,
         seed: int | None = None,
-        dtype=None,
+        dtype: str | keras.DTypePolicy | None = None,
         **kwargs,
     ):
         kernel_initializer = kernel_initializers(seed)

@@ -300,7 +300,7 @@ class LordTrainer(keras.Model):
         content_code_weight: float = 10.0,
         decay_steps: int | None = None,
         table_updates: str = "rowwise",
-        jit_compile="auto",
+        jit_compile: bool | str = "auto",
         steps_per_execution: int = 1,
     ):
         """Configures optimisation of the current stage; `compile()` gives the defaults.
@@ -456,7 +456,15 @@ class LordTrainer(keras.Model):
             for optimizer in self.optimizer.optimizers
         }
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, steps_per_epoch=None, **kwargs):
+    def fit(
+        self,
+        x: dict | None = None,
+        y: None = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        steps_per_epoch: int | None = None,
+        **kwargs,
+    ) -> keras.callbacks.History:
         """Trains the current stage, like `keras.Model.fit`, after checking the input.
 
         Args:
@@ -556,7 +564,9 @@ class LordTrainer(keras.Model):
 
     # ---------------------------------------------------------------- inference
 
-    def decode(self, class_codes, content_codes, batch_size: int = 256) -> np.ndarray:
+    def decode(
+        self, class_codes: np.ndarray, content_codes: np.ndarray, batch_size: int = 256
+    ) -> np.ndarray:
         """Generates images from class and content codes.
 
         Args:
@@ -587,7 +597,9 @@ class LordTrainer(keras.Model):
             verbose=0,
         )
 
-    def generate(self, class_ids, sample_ids, batch_size: int = 256) -> np.ndarray:
+    def generate(
+        self, class_ids: np.ndarray, sample_ids: np.ndarray, batch_size: int = 256
+    ) -> np.ndarray:
         """Generates images from the stage-1 codes of classes and training images.
 
         Args:
@@ -628,7 +640,7 @@ class LordTrainer(keras.Model):
         images = self._check_images(images, name)
         return encoder.predict(images, batch_size=batch_size, verbose=0)
 
-    def encode_class(self, images, batch_size: int = 256) -> np.ndarray:
+    def encode_class(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Predicts class codes of images with the stage-2 class encoder.
 
         Args:
@@ -645,7 +657,7 @@ class LordTrainer(keras.Model):
         """
         return self._encode(self.class_encoder, images, "images", batch_size)
 
-    def encode_content(self, images, batch_size: int = 256) -> np.ndarray:
+    def encode_content(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Predicts content codes of images with the stage-2 content encoder.
 
         Args:
@@ -664,8 +676,8 @@ class LordTrainer(keras.Model):
 
     def optimize_codes(
         self,
-        images,
-        class_groups=None,
+        images: np.ndarray,
+        class_groups: np.ndarray | None = None,
         steps: int = 200,
         learning_rate: float = 1e-2,
         batch_size: int = 64,
@@ -711,8 +723,8 @@ class LordTrainer(keras.Model):
 
     def translate(
         self,
-        class_images,
-        content_images,
+        class_images: np.ndarray,
+        content_images: np.ndarray,
         method: str = "encoders",
         batch_size: int = 256,
         **optimize_arguments,
@@ -784,7 +796,7 @@ class LordTrainer(keras.Model):
 
     # ---------------------------------------------------------------- saving
 
-    def save(self, filepath, overwrite: bool = True, **kwargs):
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True, **kwargs) -> None:
         """Saves to a `.keras` file atomically: a crash never leaves a half-written file.
 
         Args:
