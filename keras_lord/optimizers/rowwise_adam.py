@@ -108,9 +108,9 @@ class RowwiseAdam(keras.optimizers.Adam):
             learning_rate,
             table,
         )
-        for variable, rows in ((momentum, new_momentum), (velocity, new_velocity)):
+        updates = ((momentum, new_momentum), (velocity, new_velocity), (table, new_value))
+        for variable, rows in updates:
             _scatter_rows(self, variable, row_ids, rows)
-        _scatter_rows(self, table, row_ids, new_value)
 
     def _adam_rows(self, value, momentum, velocity, gradient, learning_rate, variable):
         dtype = variable.dtype
