@@ -24,8 +24,6 @@ REQUIRED_KEYS = ("image", "class_id", "sample_id")
 # Dtype policy of the networks for each `precision`; tables and losses stay float32.
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
 TABLE_UPDATES = ("rowwise", "dense")
-# Stage-1 inputs that replace the table lookups: table rows gathered outside of autodiff.
-ROW_INPUTS = {"class_code": "class_id", "content_code": "sample_id"}
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -397,6 +395,13 @@ class LordTrainer(keras.Model):
         rowwise = [item for item in self.optimizer.optimizers if isinstance(item, RowwiseAdam)]
         return rowwise[0] if rowwise else None
 
+    def _row_lookups(self, inputs):
+        # (input key of the gathered rows, table variable, row ids) for each table.
+        return [
+            ("class_code", self.class_embedding.embeddings, inputs["class_id"]),
+            ("content_code", self.content_embedding.embeddings, inputs["sample_id"]),
+        ]
+
     def gather_table_rows(self, inputs: dict) -> dict:
         """The table rows a stage-1 batch looks up, as `call` accepts them.
 
@@ -407,10 +412,9 @@ class LordTrainer(keras.Model):
             `{"class_code": (batch, class_dim), "content_code": (batch, content_dim)}`.
 
         """
-        tables = {"class_code": self.class_embedding, "content_code": self.content_embedding}
         return {
-            key: gather_rows(tables[key].embeddings, ops.cast(inputs[ids], "int32"))
-            for key, ids in ROW_INPUTS.items()
+            key: gather_rows(table, ops.cast(row_ids, "int32"))
+            for key, table, row_ids in self._row_lookups(inputs)
         }
 
     def row_updates(self, inputs: dict, row_gradients: dict) -> list:
@@ -424,10 +428,9 @@ class LordTrainer(keras.Model):
             `[(table_variable, row_ids, gradients)]`, as `RowwiseAdam.apply_rows` takes.
 
         """
-        tables = {"class_code": self.class_embedding, "content_code": self.content_embedding}
         return [
-            (tables[key].embeddings, inputs[ids], row_gradients[key])
-            for key, ids in ROW_INPUTS.items()
+            (table, row_ids, row_gradients[key])
+            for key, table, row_ids in self._row_lookups(inputs)
         ]
 
     def train_step(self, *arguments):
@@ -889,8 +892,7 @@ def _check_table_updates(table_updates):
 
 def _table_rows(embedding, ids) -> np.ndarray:
     # Gather before copying to the host: a table can hold millions of rows.
-    rows = ops.take(embedding.embeddings, np.asarray(ids, dtype="int32"), axis=0)
-    return ops.convert_to_numpy(rows)
+    return ops.convert_to_numpy(gather_rows(embedding.embeddings, np.asarray(ids, "int32")))
 
 
 def _as_numpy_dict(batch):
