@@ -38,6 +38,7 @@ def run_variant(name, overrides, train, test, arguments):
         latent_learning_rate=arguments.latent_lr,
         table_updates=arguments.table_updates,
         precision=arguments.precision,
+        seed=arguments.seed,
         verbose=arguments.verbose,
         **overrides,
     )
@@ -69,6 +70,7 @@ def main():
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--table-updates", default="rowwise", choices=["rowwise", "dense"])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and noise")
     parser.add_argument("--compare", help="an earlier report.json to compare with")
     parser.add_argument("--verbose", type=int, default=2)
     arguments = parser.parse_args()

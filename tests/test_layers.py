@@ -96,25 +96,116 @@ def test_class_modulation_shapes():
     assert roundtrip(layer).channels == 8
 
 
-@pytest.mark.parametrize(
-    "input_shape, kernel_size",
-    [((3, 2, 2, 5), 3), ((2, 1, 3, 4), 3), ((2, 2, 5, 3), 4), ((2, 6, 6, 3), 3)],
-)
-def test_patch_matmul_conv2d_equals_conv2d(input_shape, kernel_size):
+# Map smaller than the kernel (2x2, 1x3, 1x1, 2x5 under 4x4: one matmul over the map), kernel
+# larger than the map along one axis only (patch matmul under JAX), and a plain convolution.
+PATCH_MATMUL_CASES = [
+    ((3, 2, 2, 5), 3),
+    ((2, 1, 3, 4), 3),
+    ((2, 1, 1, 4), 3),
+    ((2, 2, 5, 3), 4),
+    ((2, 2, 6, 3), 3),
+    ((2, 3, 8, 2), 4),
+    ((2, 6, 6, 3), 3),
+]
+
+
+# Blocks of 2 with odd, even and non-square kernels; 3 (a generator's output) or 7 filters.
+SPACE_TO_DEPTH_CASES = [
+    ((2, 8, 8, 5), 7, 3),
+    ((2, 6, 4, 4), 3, 7),
+    ((3, 4, 6, 2), 4, 3),
+    ((2, 4, 4, 3), (1, 5), 3),
+]
+
+
+def conv2d_pair(input_shape, kernel_size, layer_class=None, filters=7):
     from keras_lord.layers import PatchMatmulConv2D
 
-    inputs = np.random.default_rng(0).normal(size=input_shape).astype("float32")
-    reference = keras.layers.Conv2D(7, kernel_size, padding="same", activation="relu")
-    layer = PatchMatmulConv2D(7, kernel_size, padding="same", activation="relu")
+    layer_class = layer_class or PatchMatmulConv2D
+    reference = keras.layers.Conv2D(filters, kernel_size, padding="same", activation="relu")
+    layer = layer_class(filters, kernel_size, padding="same", activation="relu")
     reference.build(input_shape)
     layer.build(input_shape)
     layer.set_weights([np.random.default_rng(1).normal(size=w.shape) for w in layer.weights])
     reference.set_weights(layer.get_weights())
+    return layer, reference
+
+
+def conv2d_cases():
+    from keras_lord.layers import PatchMatmulConv2D, SpaceToDepthConv2D
+
+    return [(PatchMatmulConv2D, shape, kernel, 7) for shape, kernel in PATCH_MATMUL_CASES] + [
+        (SpaceToDepthConv2D, shape, kernel, filters)
+        for shape, kernel, filters in SPACE_TO_DEPTH_CASES
+    ]
+
+
+@pytest.mark.parametrize("layer_class, input_shape, kernel_size, filters", conv2d_cases())
+def test_fast_conv2d_equals_conv2d(layer_class, input_shape, kernel_size, filters):
+    inputs = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    layer, reference = conv2d_pair(input_shape, kernel_size, layer_class, filters)
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(layer(inputs)),
         keras.ops.convert_to_numpy(reference(inputs)),
         rtol=1e-5,
         atol=1e-5,
     )
-    restored = PatchMatmulConv2D.from_config(layer.get_config())
+    restored = roundtrip(layer)
     assert restored.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize(
+    "layer_class, input_shape, kernel_size, filters", conv2d_cases()[:5] + conv2d_cases()[-4:]
+)
+def test_fast_conv2d_trains_like_conv2d(layer_class, input_shape, kernel_size, filters):
+    # One SGD step through a model that also needs the input gradient: equal weights after
+    # it mean equal kernel gradients, and the stem's equal weights equal input gradients.
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=input_shape).astype("float32")
+    targets = rng.normal(size=input_shape[:3] + (filters,)).astype("float32")
+    models = []
+    for conv in conv2d_pair(input_shape, kernel_size, layer_class, filters):
+        stem = keras.layers.Dense(input_shape[-1], kernel_initializer="identity")
+        model = keras.Sequential([keras.Input(input_shape[1:]), stem, conv])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        model.train_on_batch(inputs, targets)
+        models.append(model)
+    for trained, reference in zip(models[0].weights, models[1].weights):
+        np.testing.assert_allclose(
+            to_numpy(trained), to_numpy(reference), rtol=1e-4, atol=1e-5, err_msg=trained.path
+        )
+
+
+@pytest.mark.parametrize("input_shape, kernel_size, filters", SPACE_TO_DEPTH_CASES)
+def test_blocked_convolution_equals_conv(input_shape, kernel_size, filters):
+    # The blocked path itself, on every backend (the layer uses it under TensorFlow only).
+    from keras_lord.layers import SpaceToDepthConv2D
+
+    rng = np.random.default_rng(3)
+    inputs = rng.normal(size=input_shape).astype("float32")
+    layer = SpaceToDepthConv2D(filters, kernel_size, padding="same")
+    layer.build(input_shape)
+    kernel = rng.normal(size=layer.kernel.shape).astype("float32")
+    np.testing.assert_allclose(
+        to_numpy(layer.blocked_convolution(inputs, kernel)),
+        to_numpy(keras.ops.conv(inputs, kernel, padding="same")),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    assert layer.computes_on_blocks(input_shape) == (keras.backend.backend() == "tensorflow")
+
+
+def test_space_to_depth_conv2d_falls_back_to_conv2d():
+    from keras_lord.layers import SpaceToDepthConv2D
+
+    # Odd sizes cannot be cut into blocks of 2; strides are not blocked either.
+    for input_shape, strides in [((2, 5, 6, 3), 1), ((2, 8, 8, 3), 2)]:
+        inputs = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+        layer = SpaceToDepthConv2D(3, 3, strides=strides, padding="same")
+        assert not layer.computes_on_blocks(input_shape)
+        reference = keras.layers.Conv2D(3, 3, strides=strides, padding="same")
+        reference.build(input_shape)
+        layer.build(input_shape)
+        reference.set_weights(layer.get_weights())
+        np.testing.assert_allclose(to_numpy(layer(inputs)), to_numpy(reference(inputs)), atol=1e-6)
+    assert roundtrip(SpaceToDepthConv2D(3, 7, block_size=4)).block_size == 4

@@ -190,3 +190,19 @@ def test_keras_h5_weight_file_uses_caffe_inputs(tmp_path):
         to_numpy(loss.vgg.get_layer("block2_conv2").kernel),
         to_numpy(reference.get_layer("block2_conv2").kernel),
     )
+
+
+def test_mixed_policy_keeps_frozen_vgg_in_compute_dtype():
+    with pytest.warns(UserWarning):
+        exact = VGGPerceptualLoss(vgg_weights=None, feature_layers=TINY_LAYERS)
+        mixed = VGGPerceptualLoss(
+            vgg_weights=None, feature_layers=TINY_LAYERS, dtype="mixed_bfloat16"
+        )
+    mixed.vgg.set_weights(exact.vgg.get_weights())
+    assert mixed.vgg.get_layer("block1_conv1").kernel.dtype == "bfloat16"
+    y_true, y_pred = random_images(3), random_images(4)
+    value = to_numpy(mixed(y_true, y_pred))
+    assert value.dtype == np.float32
+    # bfloat16 keeps 8 bits: the per-sample means agree to about 1 %.
+    np.testing.assert_allclose(value, to_numpy(exact(y_true, y_pred)), rtol=0.02)
+    np.testing.assert_allclose(to_numpy(mixed(y_true, y_true)), 0.0, atol=1e-6)

@@ -1,10 +1,11 @@
-"""Building blocks of LORD: latent tables, AdaIN, the class modulation and a fast conv."""
+"""Building blocks of LORD: latent tables, AdaIN, the class modulation and fast convs."""
 
 from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
 from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
 from keras_lord.layers.patch_matmul_conv2d import PatchMatmulConv2D
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
+from keras_lord.layers.space_to_depth_conv2d import SpaceToDepthConv2D
 
 __all__ = [
     "AdaIN",
@@ -12,4 +13,5 @@ __all__ = [
     "NoisyContentEmbedding",
     "PatchMatmulConv2D",
     "SharedClassEmbedding",
+    "SpaceToDepthConv2D",
 ]

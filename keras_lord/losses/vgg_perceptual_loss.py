@@ -34,6 +34,10 @@ class VGGPerceptualLoss(keras.layers.Layer):
     of the model's state: under JAX they then travel into `jax.jit` as arguments instead of
     being baked into the compiled program as constants, and a saved model carries them.
 
+    Under a mixed dtype policy (`"mixed_bfloat16"`) the frozen VGG holds its weights in the
+    compute dtype and the feature differences are taken in it; their means, the pixel term
+    and the result are float32.
+
     Args:
         vgg_weights: where the ImageNet VGG16 weights come from: `"torchvision"` (default;
             torchvision's weights, which the authors' PyTorch code trains with, read offline
@@ -96,7 +100,12 @@ class VGGPerceptualLoss(keras.layers.Layer):
         self.feature_weights = feature_weights
         self.pixel_weight = float(pixel_weight)
         self.preprocessing = preprocessing
-        self.vgg = build_vgg16_trunk(feature_layers, dtype=self.dtype_policy, name="vgg16")
+        # The trunk is frozen, so under a mixed policy it can hold its weights in the compute
+        # dtype: the same values the policy would cast them to, without a cast of its 15M
+        # weights in every call, and half the bytes in checkpoints.
+        self.vgg = build_vgg16_trunk(
+            feature_layers, dtype=self.dtype_policy.compute_dtype, name="vgg16"
+        )
         self.vgg.trainable = False
         load_vgg16_weights(self.vgg, vgg_weights)
 
@@ -130,7 +139,10 @@ class VGGPerceptualLoss(keras.layers.Layer):
         pred_features = self._features(y_pred)
         loss = ops.zeros((ops.shape(y_true)[0],), "float32")
         for weight, true, pred in zip(self.feature_weights, true_features, pred_features):
-            difference = ops.abs(ops.cast(true, "float32") - ops.cast(pred, "float32"))
+            # Features are in the compute dtype; their differences stay there (under bfloat16
+            # that halves the bytes of these passes and gives the same gradient signs), and
+            # are averaged in float32.
+            difference = ops.cast(ops.abs(pred - true), "float32")
             loss = loss + weight * ops.mean(difference, axis=(1, 2, 3))
         if self.pixel_weight:
             pixel = ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32"))

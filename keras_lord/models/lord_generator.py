@@ -3,6 +3,7 @@ from keras import layers
 
 from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
+from keras_lord.layers.space_to_depth_conv2d import SpaceToDepthConv2D
 from keras_lord.models.network_config import network_arguments, network_config
 from keras_lord.utils.seeding import kernel_initializers
 
@@ -142,7 +143,8 @@ class LordGenerator(keras.Model):
             name="output_conv_0",
         )(x)
         x = layers.LeakyReLU(negative_slope, dtype=dtype, name="output_lrelu")(x)
-        x = layers.Conv2D(
+        # 1 or 3 output channels: see SpaceToDepthConv2D.
+        x = SpaceToDepthConv2D(
             channels,
             7,
             padding="same",

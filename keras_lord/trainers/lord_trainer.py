@@ -66,9 +66,11 @@ class LordTrainer(keras.Model):
         stage: `1` (latent optimisation) or `2` (amortisation); see `start_stage2`.
         precision: `"float32"` or `"bfloat16"`: the generator, the encoders and the default
             perceptual loss's VGG then compute in bfloat16 with float32 weights (Keras'
-            `"mixed_bfloat16"` policy); the latent tables, AdaIN statistics, the output
-            sigmoid and the losses stay in float32. Faster on CPUs with AVX512-BF16 or AMX
-            under TensorFlow (1.7x on a 2-core AMD EPYC) and on recent GPUs.
+            `"mixed_bfloat16"` policy; the frozen VGG holds its weights in bfloat16); the
+            latent tables, AdaIN statistics, the output sigmoid and the losses stay in
+            float32 (the VGG feature differences are taken in bfloat16 and averaged in
+            float32). Faster on CPUs with AVX512-BF16 or AMX under TensorFlow (1.8x on a
+            2-core AMD EPYC) and on recent GPUs.
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:

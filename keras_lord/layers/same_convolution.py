@@ -1,0 +1,29 @@
+"""What the convolution layers' fast paths share: which convolutions they can replace."""
+
+import keras
+
+
+def is_plain_same_convolution(layer: keras.layers.Conv2D, input_shape) -> bool:
+    """Whether a `Conv2D` computes a plain "same" convolution on a map of known size.
+
+    Plain here means channels-last data, unit strides and dilation, and one group: the
+    convolutions that `PatchMatmulConv2D` and `SpaceToDepthConv2D` can compute another way.
+
+    Args:
+        layer: the layer.
+        input_shape: `(batch, height, width, channels)` of its input.
+
+    Returns:
+        `True` for such a convolution with a static height and width.
+
+    """
+    height, width = input_shape[1:3]
+    return (
+        layer.padding == "same"
+        and layer.data_format == "channels_last"
+        and tuple(layer.strides) == (1, 1)
+        and tuple(layer.dilation_rate) == (1, 1)
+        and layer.groups == 1
+        and height is not None
+        and width is not None
+    )
