@@ -4,7 +4,10 @@ import itertools
 import keras
 from keras import ops
 
-from keras_lord.layers.same_convolution import is_plain_same_convolution
+from keras_lord.layers.same_convolution import (
+    is_plain_same_convolution,
+    same_padding_before,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -50,15 +53,10 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
             return self._patch_matmul(inputs, kernel)
         return super().convolution_op(inputs, kernel)
 
-    def _same_padding(self):
-        # "same" padding puts the extra row and column after the input, as ops.conv does.
-        kernel_height, kernel_width = self.kernel_size
-        return (kernel_height - 1) // 2, (kernel_width - 1) // 2
-
     def _map_matmul(self, inputs, kernel):
         height, width = inputs.shape[1:3]
         kernel_height, kernel_width = self.kernel_size
-        top, left = self._same_padding()
+        top, left = same_padding_before(self.kernel_size)
         taps = ops.reshape(kernel, (kernel_height * kernel_width, -1, self.filters))
         pixels = ops.unstack(ops.reshape(inputs, (-1, height * width, inputs.shape[-1])), axis=1)
         outputs = []
@@ -80,7 +78,7 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
     def _patch_matmul(self, inputs, kernel):
         height, width = inputs.shape[1:3]
         kernel_height, kernel_width = self.kernel_size
-        top, left = self._same_padding()
+        top, left = same_padding_before(self.kernel_size)
         padded = ops.pad(
             inputs,
             [

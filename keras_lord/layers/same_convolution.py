@@ -27,3 +27,19 @@ def is_plain_same_convolution(layer: keras.layers.Conv2D, input_shape) -> bool:
         and height is not None
         and width is not None
     )
+
+
+def same_padding_before(kernel_size: tuple) -> tuple:
+    """Rows and columns of zeros a "same" convolution puts before its input.
+
+    For an even kernel the extra row and column go after the input, as `ops.conv` does.
+
+    Args:
+        kernel_size: `(kernel_height, kernel_width)`.
+
+    Returns:
+        `(top, left)`.
+
+    """
+    kernel_height, kernel_width = kernel_size
+    return (kernel_height - 1) // 2, (kernel_width - 1) // 2

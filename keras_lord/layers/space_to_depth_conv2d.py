@@ -4,7 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lord.layers.same_convolution import is_plain_same_convolution
+from keras_lord.layers.same_convolution import (
+    is_plain_same_convolution,
+    same_padding_before,
+)
 
 
 def _block_offsets(kernel_size: int, offset: int, block_size: int) -> list:
@@ -31,8 +34,7 @@ def _blocked_taps(kernel_size: tuple, block_size: int) -> tuple:
 
     """
     kernel_height, kernel_width = kernel_size
-    # "same" padding puts the extra row and column after the input, as ops.conv does.
-    top, left = (kernel_height - 1) // 2, (kernel_width - 1) // 2
+    top, left = same_padding_before(kernel_size)
     rows = _block_offsets(kernel_height, top, block_size)
     columns = _block_offsets(kernel_width, left, block_size)
     tap_of = np.full(
@@ -62,7 +64,7 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
     `4 * in -> 4 * out` channels) and moves the channels back. The result is the same
     convolution, with the same weights and config as `keras.layers.Conv2D`; it multiplies
     1.3x as many numbers, in shapes the matrix units fill. In LORD's `small` training step
-    under TensorFlow and bfloat16 it made the whole step 2 - 3 % faster.
+    under TensorFlow it made the whole step 1.4 % faster in bfloat16 and 2.9 % in float32.
 
     It applies under the TensorFlow backend with `"same"` padding, unit strides and
     dilation, one group, channels-last data and a height and width divisible by
@@ -139,16 +141,16 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
             blocked_kernel,
             (len(rows), len(columns), block * block * channels, block * block * self.filters),
         )
-        blocked = self._to_blocks(inputs, channels)
+        blocked = self._to_blocks(inputs)
         blocked = ops.pad(
             blocked, [(0, 0), (-rows[0], rows[-1]), (-columns[0], columns[-1]), (0, 0)]
         )
         outputs = ops.conv(blocked, blocked_kernel, padding="valid")
         return self._from_blocks(outputs, height, width)
 
-    def _to_blocks(self, inputs, channels):
+    def _to_blocks(self, inputs):
         block = self.block_size
-        height, width = inputs.shape[1:3]
+        height, width, channels = inputs.shape[1:]
         inputs = ops.reshape(inputs, (-1, height // block, block, width // block, block, channels))
         return ops.reshape(
             ops.transpose(inputs, (0, 1, 3, 2, 4, 5)),
