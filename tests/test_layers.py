@@ -158,15 +158,20 @@ def test_fast_conv2d_equals_conv2d(layer_class, input_shape, kernel_size, filter
     "layer_class, input_shape, kernel_size, filters", conv2d_cases()[:5] + conv2d_cases()[-4:]
 )
 def test_fast_conv2d_trains_like_conv2d(layer_class, input_shape, kernel_size, filters):
-    # One SGD step through a model that also needs the input gradient: equal weights after
-    # it mean equal kernel gradients, and the stem's equal weights equal input gradients.
     rng = np.random.default_rng(2)
     inputs = rng.normal(size=input_shape).astype("float32")
     targets = rng.normal(size=input_shape[:3] + (filters,)).astype("float32")
+    layer, reference = conv2d_pair(input_shape, kernel_size, layer_class, filters)
+    assert_one_sgd_step_equal([layer], [reference], inputs, targets)
+
+
+def assert_one_sgd_step_equal(layers, reference_layers, inputs, targets):
+    # The stem (identity at first) makes the step use the layers' input gradient too: equal
+    # weights after it mean equal kernel and input gradients.
     models = []
-    for conv in conv2d_pair(input_shape, kernel_size, layer_class, filters):
-        stem = keras.layers.Dense(input_shape[-1], kernel_initializer="identity")
-        model = keras.Sequential([keras.Input(input_shape[1:]), stem, conv])
+    for stack in (layers, reference_layers):
+        stem = keras.layers.Dense(inputs.shape[-1], kernel_initializer="identity")
+        model = keras.Sequential([keras.Input(inputs.shape[1:]), stem] + stack)
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         model.train_on_batch(inputs, targets)
         models.append(model)
@@ -209,3 +214,77 @@ def test_space_to_depth_conv2d_falls_back_to_conv2d():
         reference.set_weights(layer.get_weights())
         np.testing.assert_allclose(to_numpy(layer(inputs)), to_numpy(reference(inputs)), atol=1e-6)
     assert roundtrip(SpaceToDepthConv2D(3, 7, block_size=4)).block_size == 4
+
+
+# Odd square and non-square kernels, upsampling by 2 and 3, 1x1 and non-square maps.
+UPSAMPLE_CONV_CASES = [
+    ((2, 4, 4, 5), 3, 2),
+    ((2, 3, 5, 4), 5, 2),
+    ((3, 2, 3, 2), (3, 1), 2),
+    ((2, 1, 1, 3), 3, 2),
+    ((2, 3, 2, 3), 3, 3),
+]
+
+
+def upsample_conv_pair(input_shape, kernel_size, upsampling, filters=6):
+    from keras_lord.layers import UpsampleConv2D
+
+    layer = UpsampleConv2D(
+        filters, kernel_size, upsampling=upsampling, padding="same", activation="relu"
+    )
+    layer.build(input_shape)
+    layer.set_weights([np.random.default_rng(1).normal(size=w.shape) for w in layer.weights])
+    upsample = keras.layers.UpSampling2D(upsampling, interpolation="nearest")
+    conv = keras.layers.Conv2D(filters, kernel_size, padding="same", activation="relu")
+    conv.build(upsample.compute_output_shape(input_shape))
+    conv.set_weights(layer.get_weights())
+    return layer, [upsample, conv]
+
+
+@pytest.mark.parametrize("input_shape, kernel_size, upsampling", UPSAMPLE_CONV_CASES)
+def test_upsample_conv2d_equals_upsampling_then_conv2d(input_shape, kernel_size, upsampling):
+    inputs = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    layer, reference = upsample_conv_pair(input_shape, kernel_size, upsampling)
+    expected = to_numpy(reference[1](reference[0](inputs)))
+    assert layer.skips_upsampling(input_shape)
+    assert layer.compute_output_shape(input_shape) == expected.shape
+    np.testing.assert_allclose(to_numpy(layer(inputs)), expected, rtol=1e-5, atol=1e-5)
+    # Both forms, on every backend (the layer picks one per backend).
+    kernel = layer.kernel
+    for form in (layer.transposed_convolution, layer.phase_convolution):
+        np.testing.assert_allclose(
+            to_numpy(keras.activations.relu(form(inputs, kernel) + layer.bias)),
+            expected,
+            rtol=1e-5,
+            atol=1e-5,
+        )
+    assert roundtrip(layer).upsampling == upsampling
+
+
+@pytest.mark.parametrize("input_shape, kernel_size, upsampling", UPSAMPLE_CONV_CASES[:3])
+def test_upsample_conv2d_trains_like_upsampling_then_conv2d(input_shape, kernel_size, upsampling):
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=input_shape).astype("float32")
+    height, width = (upsampling * size for size in input_shape[1:3])
+    targets = rng.normal(size=(input_shape[0], height, width, 6)).astype("float32")
+    layer, reference_layers = upsample_conv_pair(input_shape, kernel_size, upsampling)
+    assert_one_sgd_step_equal([layer], reference_layers, inputs, targets)
+
+
+def test_upsample_conv2d_falls_back_and_rejects_bad_factors():
+    from keras_lord.layers import UpsampleConv2D
+
+    # An even kernel and a strided convolution upsample first, then convolve.
+    for kernel_size, strides in [(4, 1), (3, 2)]:
+        inputs = np.random.default_rng(0).normal(size=(2, 3, 4, 3)).astype("float32")
+        layer = UpsampleConv2D(4, kernel_size, strides=strides, padding="same")
+        assert not layer.skips_upsampling(inputs.shape)
+        reference = keras.layers.Conv2D(4, kernel_size, strides=strides, padding="same")
+        reference.build((2, 6, 8, 3))
+        layer.build(inputs.shape)
+        reference.set_weights(layer.get_weights())
+        expected = to_numpy(reference(np.repeat(np.repeat(inputs, 2, axis=1), 2, axis=2)))
+        np.testing.assert_allclose(to_numpy(layer(inputs)), expected, atol=1e-6)
+    for factor in (0, 1.5):
+        with pytest.raises(ValueError, match="upsampling"):
+            UpsampleConv2D(4, 3, upsampling=factor)

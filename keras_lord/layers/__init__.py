@@ -6,6 +6,7 @@ from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
 from keras_lord.layers.patch_matmul_conv2d import PatchMatmulConv2D
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 from keras_lord.layers.space_to_depth_conv2d import SpaceToDepthConv2D
+from keras_lord.layers.upsample_conv2d import UpsampleConv2D
 
 __all__ = [
     "AdaIN",
@@ -14,4 +15,5 @@ __all__ = [
     "PatchMatmulConv2D",
     "SharedClassEmbedding",
     "SpaceToDepthConv2D",
+    "UpsampleConv2D",
 ]

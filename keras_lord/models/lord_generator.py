@@ -4,6 +4,7 @@ from keras import layers
 from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
 from keras_lord.layers.space_to_depth_conv2d import SpaceToDepthConv2D
+from keras_lord.layers.upsample_conv2d import UpsampleConv2D
 from keras_lord.models.network_config import network_arguments, network_config
 from keras_lord.utils.seeding import kernel_initializers
 
@@ -119,12 +120,11 @@ class LordGenerator(keras.Model):
             name="class_modulation",
         )(class_code)
         for index in range(num_adain_layers):
-            x = layers.UpSampling2D(
-                2, interpolation="nearest", dtype=dtype, name=f"upsample_{index}"
-            )(x)
-            x = layers.Conv2D(
+            # Nearest-neighbour upsampling by 2, then a 3x3 convolution (see UpsampleConv2D).
+            x = UpsampleConv2D(
                 adain_dim,
                 3,
+                upsampling=2,
                 padding="same",
                 kernel_initializer=kernel_initializer(),
                 dtype=dtype,
