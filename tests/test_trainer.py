@@ -6,6 +6,7 @@ import pytest
 from conftest import run_python, tiny_trainer, to_numpy
 from PIL import Image
 
+from keras_lord import __version__
 from keras_lord.callbacks import ResumableCheckpoint, TranslationGrid
 from keras_lord.data import SyntheticObjects
 
@@ -186,6 +187,30 @@ def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path):
     assert resumed.fit(inputs, epochs=1, **fit_args).epoch == [0], "a later fit starts afresh"
 
 
+def test_checkpoint_of_another_model_fails_clearly(tiny_data, tmp_path):
+    directory = tmp_path / "checkpoint"
+
+    def fit_with_checkpoint(trainer, epochs):
+        trainer.compile()
+        trainer.fit(
+            tiny_data.inputs(),
+            batch_size=8,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[ResumableCheckpoint(directory)],
+        )
+
+    fit_with_checkpoint(tiny_trainer(tiny_data), epochs=1)
+    state = json.loads((directory / "state.json").read_text())
+    assert state["keras_lord_version"] == __version__
+    weights = directory / state["weights"]
+    before = weights.read_bytes()
+    # A generator of another width, as a model of another version or setting would be.
+    with pytest.raises(ValueError, match="does not fit this model.*remove"):
+        fit_with_checkpoint(tiny_trainer(tiny_data, adain_dim=8), epochs=2)
+    assert weights.read_bytes() == before, "the checkpoint is left as it was"
+
+
 def test_translation_grid_png(tiny_data, tmp_path):
     trainer = tiny_trainer(tiny_data)
     trainer.compile()
@@ -219,3 +244,13 @@ def test_xla_follows_auto(tiny_data):
         assert trainer.jit_compile is True
     trainer.compile(jit_compile=False)
     assert trainer.jit_compile is False
+
+
+def test_fit_on_arrays_runs_whole_epochs(tiny_data):
+    # Under TensorFlow, numpy inputs go through one repeating dataset for all epochs.
+    trainer = tiny_trainer(tiny_data)
+    trainer.compile()
+    history = trainer.fit(tiny_data.inputs(), batch_size=5, epochs=3, verbose=0)
+    assert history.epoch == [0, 1, 2]
+    steps = -(-tiny_data.num_samples // 5)
+    assert int(to_numpy(trainer.optimizer.iterations)) == 3 * steps

@@ -5,6 +5,7 @@ import os
 import keras
 
 from keras_lord.utils.files import atomic_path
+from keras_lord.version import __version__
 
 STATE_FILE = "state.json"
 
@@ -20,8 +21,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     so finished epochs are never redone or lost. Unlike `keras.callbacks.BackupAndRestore`
     it keeps its files when training ends, so a finished run is not retrained by mistake.
 
+    The weights file follows the model's layer structure. A checkpoint written by a
+    keras-lord version whose models are built from other layers cannot be resumed by this
+    one: `state.json` records the version, and the error names it.
+
     Args:
         directory: folder of the checkpoint files.
+
+    Raises:
+        FileNotFoundError: at the start of `fit`, if `state.json` names a missing file.
+        ValueError: at the start of `fit`, if the checkpoint's weights do not fit the model.
 
     Example:
     ```python
@@ -61,7 +70,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         optimizer = self.model.optimizer
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(weights_path)
+        try:
+            self.model.load_weights(weights_path)
+        except ValueError as error:
+            written_by = state.get("keras_lord_version", "an earlier version (it recorded none)")
+            raise ValueError(
+                f"The checkpoint {weights_path} does not fit this model: it was written by "
+                f"keras-lord {written_by} (this is {__version__}) or for a model of another "
+                "configuration. Resume it with the version and settings that wrote it, or "
+                f"remove {self.directory} to start over. Keras said: {error}"
+            ) from error
         self.model._initial_epoch = int(state["epoch"])
 
     def on_train_end(self, logs=None):
@@ -74,7 +92,12 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         name = f"epoch_{epoch + 1:04d}.weights.h5"
         with atomic_path(os.path.join(self.directory, name), suffix=".weights.h5") as temporary:
             self.model.save_weights(temporary)
-        state = {"epoch": epoch + 1, "weights": name, "logs": _plain(logs)}
+        state = {
+            "epoch": epoch + 1,
+            "weights": name,
+            "keras_lord_version": __version__,
+            "logs": _plain(logs),
+        }
         with atomic_path(self.state_path, suffix=".json") as temporary:
             with open(temporary, "w") as file:
                 json.dump(state, file)
