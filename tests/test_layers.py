@@ -214,6 +214,9 @@ def test_space_to_depth_conv2d_falls_back_to_conv2d():
         reference.set_weights(layer.get_weights())
         np.testing.assert_allclose(to_numpy(layer(inputs)), to_numpy(reference(inputs)), atol=1e-6)
     assert roundtrip(SpaceToDepthConv2D(3, 7, block_size=4)).block_size == 4
+    for block_size in (0, 2.5):
+        with pytest.raises(ValueError, match="block_size"):
+            SpaceToDepthConv2D(3, 7, block_size=block_size)
 
 
 # Odd square and non-square kernels, upsampling by 2 and 3, 1x1 and non-square maps.

@@ -7,7 +7,8 @@ def is_plain_same_convolution(layer: keras.layers.Conv2D, input_shape) -> bool:
     """Whether a `Conv2D` computes a plain "same" convolution on a map of known size.
 
     Plain here means channels-last data, unit strides and dilation, and one group: the
-    convolutions that `PatchMatmulConv2D` and `SpaceToDepthConv2D` can compute another way.
+    convolutions that `PatchMatmulConv2D`, `SpaceToDepthConv2D` and `UpsampleConv2D` can
+    compute another way.
 
     Args:
         layer: the layer.

@@ -76,6 +76,9 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
         block_size: side of the pixel blocks. Defaults to `2`.
         **kwargs: the arguments of `keras.layers.Conv2D` (`filters`, `kernel_size`, ...).
 
+    Raises:
+        ValueError: if `block_size` is not a positive integer.
+
     Example:
     ```python
     layer = keras_lord.layers.SpaceToDepthConv2D(3, 7, padding="same")
@@ -86,6 +89,8 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
 
     def __init__(self, *args, block_size: int = 2, **kwargs):
         super().__init__(*args, **kwargs)
+        if int(block_size) != block_size or block_size < 1:
+            raise ValueError(f"`block_size` must be a positive integer; got {block_size!r}.")
         self.block_size = int(block_size)
 
     def convolution_op(self, inputs, kernel):
