@@ -1,4 +1,4 @@
-"""What the convolution layers' fast paths share: which convolutions they can replace."""
+"""What the convolution layers' fast paths share: the convolutions they replace, argument checks."""
 
 import keras
 
@@ -28,6 +28,25 @@ def is_plain_same_convolution(layer: keras.layers.Conv2D, input_shape) -> bool:
         and height is not None
         and width is not None
     )
+
+
+def positive_integer(name: str, value) -> int:
+    """The integer `value` of a layer argument that must be a positive integer.
+
+    Args:
+        name: the argument's name, for the error.
+        value: its value.
+
+    Returns:
+        `int(value)`.
+
+    Raises:
+        ValueError: if `value` is not a positive integer.
+
+    """
+    if int(value) != value or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer; got {value!r}.")
+    return int(value)
 
 
 def same_padding_before(kernel_size: tuple) -> tuple:

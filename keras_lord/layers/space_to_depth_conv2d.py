@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
+    positive_integer,
     same_padding_before,
 )
 
@@ -89,9 +90,7 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
 
     def __init__(self, *args, block_size: int = 2, **kwargs):
         super().__init__(*args, **kwargs)
-        if int(block_size) != block_size or block_size < 1:
-            raise ValueError(f"`block_size` must be a positive integer; got {block_size!r}.")
-        self.block_size = int(block_size)
+        self.block_size = positive_integer("block_size", block_size)
 
     def convolution_op(self, inputs, kernel):
         if self.computes_on_blocks(inputs.shape):

@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
+    positive_integer,
     same_padding_before,
 )
 
@@ -94,9 +95,7 @@ class UpsampleConv2D(keras.layers.Conv2D):
 
     def __init__(self, *args, upsampling: int = 2, **kwargs):
         super().__init__(*args, **kwargs)
-        if int(upsampling) != upsampling or upsampling < 1:
-            raise ValueError(f"`upsampling` must be a positive integer; got {upsampling!r}.")
-        self.upsampling = int(upsampling)
+        self.upsampling = positive_integer("upsampling", upsampling)
 
     def convolution_op(self, inputs, kernel):
         if not self.skips_upsampling(inputs.shape):
