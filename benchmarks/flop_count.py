@@ -15,6 +15,7 @@ import time
 import keras
 import numpy as np
 
+from keras_lord.backend.keras_compat import flatten_layers
 from keras_lord.layers import PatchMatmulConv2D, UpsampleConv2D
 from keras_lord.layers.same_convolution import is_plain_same_convolution, same_padding_before
 
@@ -54,7 +55,7 @@ def _functional_forward_flops(model, input_spec, executed=False) -> int:
     as the reference computes it); `executed=True` counts those keras-lord's layers compute.
     """
     convolutions = [
-        layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Conv2D)
+        layer for layer in flatten_layers(model) if isinstance(layer, keras.layers.Conv2D)
     ]
     # The model's own graph gives every convolution's output shape for concrete inputs.
     probe = keras.Model(model.inputs, [layer.output for layer in convolutions])
@@ -66,7 +67,7 @@ def _functional_forward_flops(model, input_spec, executed=False) -> int:
         height, width = spec.shape[1:3]
         fraction = _executed_fraction(layer, layer.input.shape) if executed else 1.0
         flops += 2 * int(np.prod(layer.kernel.shape)) * height * width * fraction
-    for layer in model._flatten_layers():
+    for layer in flatten_layers(model):
         if isinstance(layer, keras.layers.Dense):
             # LORD's dense layers see one vector per image.
             flops += 2 * int(np.prod(layer.kernel.shape))

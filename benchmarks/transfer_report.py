@@ -43,7 +43,7 @@ def run_variant(name, overrides, train, test, arguments):
         **overrides,
     )
     report = evaluate_model(trainer, test, num_pairs=arguments.pairs)
-    content_table = keras.ops.convert_to_numpy(trainer.content_embedding.embeddings)
+    content_table = trainer.tables.table("content")
     report["stage1_class_from_content_codes"] = probe_accuracy(content_table, train.class_ids)
     report["train_seconds"] = round(time.perf_counter() - start, 1)
     return report

@@ -2,6 +2,7 @@
 
 from keras_lord import (
     backbones,
+    backend,
     callbacks,
     data,
     evaluation,
@@ -10,27 +11,35 @@ from keras_lord import (
     metrics,
     models,
     optimizers,
+    saving,
+    tables,
     trainers,
 )
+from keras_lord.models.lord_model import LordModel
 from keras_lord.presets import PRESETS, get_preset
-from keras_lord.saving import load
+from keras_lord.saving import load, load_trainer
 from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.version import __version__
 
 __all__ = [
     "PRESETS",
+    "LordModel",
     "LordTrainer",
     "__version__",
     "backbones",
+    "backend",
     "callbacks",
     "data",
     "evaluation",
     "get_preset",
     "layers",
     "load",
+    "load_trainer",
     "losses",
     "metrics",
     "models",
     "optimizers",
+    "saving",
+    "tables",
     "trainers",
 ]

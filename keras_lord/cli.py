@@ -77,6 +77,7 @@ def _read_npz_images(path):
 
 
 def _translate(arguments):
+    from keras_lord.data.pixels import to_uint8
     from keras_lord.saving import load
     from keras_lord.utils.files import atomic_path
     from keras_lord.utils.image_grid import save_png, translation_grid
@@ -91,14 +92,14 @@ def _translate(arguments):
         output = model.translate(
             class_images[None], content_images[None], method=arguments.method, **options
         )[0]
-        save_png(arguments.out, np.round(output * 255).astype("uint8").squeeze())
+        save_png(arguments.out, to_uint8(output).squeeze())
         print(f"Wrote {arguments.out}")
         return
     class_images = _read_npz_images(arguments.class_images)
     content_images = _read_npz_images(arguments.content_images)
     output = model.translate(class_images, content_images, method=arguments.method, **options)
     with atomic_path(arguments.out, suffix=".npz") as temporary:
-        np.savez(temporary, imgs=np.round(output * 255).astype("uint8"))
+        np.savez(temporary, imgs=to_uint8(output))
     print(f"Wrote {len(output)} translations to {arguments.out}")
     if arguments.grid:
         rows, columns = class_images[:8], content_images[:8]

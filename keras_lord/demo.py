@@ -11,6 +11,7 @@ import numpy as np
 from keras_lord.data import SyntheticObjects
 from keras_lord.evaluation import content_transfer_error, probe_accuracy
 from keras_lord.training_run import train_run
+from keras_lord.utils.files import atomic_path
 from keras_lord.utils.image_grid import save_png, translation_grid
 
 
@@ -106,8 +107,7 @@ def run_demo(
 
     seen = content_transfer_error(trainer.translate, train, num_pairs=256)
     unseen = content_transfer_error(trainer.translate, test, num_pairs=256)
-    content_table = keras.ops.convert_to_numpy(trainer.content_embedding.embeddings)
-    leakage = probe_accuracy(content_table, train.class_ids)
+    leakage = probe_accuracy(trainer.tables.table("content"), train.class_ids)
 
     # One row per held-out object, columns: the same object from other viewpoints.
     rows = np.array([np.flatnonzero(test.class_ids == c)[0] for c in held_out])
@@ -142,8 +142,10 @@ def run_demo(
         "held_out_grid": grid_path,
         "held_out_ground_truth": truth_path,
     }
-    with open(summary_path, "w") as file:
-        json.dump(summary, file, indent=2)
+    # Its presence marks the demo finished, so it is never left half-written.
+    with atomic_path(summary_path, suffix=".json") as temporary:
+        with open(temporary, "w") as file:
+            json.dump(summary, file, indent=2)
     rows = [("training objects", seen), ("held-out objects", unseen)]
     print(
         f"\nTrained both stages on {train.num_samples} images in {seconds:.0f}s "

@@ -9,9 +9,11 @@ import keras
 
 from keras_lord.callbacks import ResumableCheckpoint, TranslationGrid
 from keras_lord.data import LordData
+from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
-from keras_lord.saving import MODEL_FILE
+from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
 from keras_lord.trainers.lord_trainer import LordTrainer
+from keras_lord.trainers.optimization import TABLE_UPDATES
 from keras_lord.utils.files import atomic_path
 
 STAGE1_FILE = "stage1.keras"
@@ -42,7 +44,9 @@ def train_run(
 
     The folder receives `run.json` (the settings), `checkpoint/stage1|stage2` (crash-safe
     state after every epoch), `grids/` (translation PNGs), `stage1_log.csv` and
-    `stage2_log.csv`, `stage1.keras` once stage 1 is done and `model.keras` once both are.
+    `stage2_log.csv`, `stage1.keras` (the trainer) once stage 1 is done, and once both are
+    `trainer.keras` (the whole training state) and `model.keras` (the `LordModel` for
+    inference, without tables, optimiser or VGG).
 
     Args:
         data: the training images.
@@ -60,14 +64,22 @@ def train_run(
         **trainer_arguments: other `LordTrainer` arguments (e.g. `adain_dim`).
 
     Returns:
-        The trained `LordTrainer`.
+        The trained `LordTrainer` (its `model` is what `model.keras` holds).
 
     Raises:
         FileExistsError: if `output_dir` holds a finished run, or one with other settings,
             and `force` is false.
+        ValueError: for an unknown preset or table update mode, raised before anything in
+            `output_dir` is touched.
 
     """
     output_dir = os.fspath(output_dir)
+    num_adain_layers = trainer_arguments.get(
+        "num_adain_layers", get_preset(preset)["num_adain_layers"]
+    )
+    check_image_shape(data.image_shape, num_adain_layers)
+    if table_updates not in TABLE_UPDATES:
+        raise ValueError(f"`table_updates` must be one of {TABLE_UPDATES}; got {table_updates!r}.")
     settings = {
         "num_classes": data.num_classes,
         "num_samples": data.num_samples,
@@ -98,13 +110,12 @@ def train_run(
     os.makedirs(output_dir, exist_ok=True)
     _write_json(run_path, settings)
 
-    get_preset(preset)  # fails early on an unknown preset
     stage1_path = os.path.join(output_dir, STAGE1_FILE)
     grids = os.path.join(output_dir, "grids")
     inputs = data.inputs()
     if os.path.exists(stage1_path):
         print(f"Stage 1 already done: loading {stage1_path}")
-        trainer = keras.saving.load_model(stage1_path)
+        trainer = load_trainer(stage1_path)
     else:
         trainer = LordTrainer(
             num_classes=data.num_classes,
@@ -121,7 +132,9 @@ def train_run(
     trainer.start_stage2()
     print(f"Stage 2: amortisation, {encoder_epochs} epochs")
     _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, batch_size, grids, verbose)
-    trainer.save(model_path)
+    trainer.save(os.path.join(output_dir, TRAINER_FILE))
+    # Written last: its presence marks the run finished.
+    trainer.model.save(model_path)
     print(f"Model written to {model_path}")
     return trainer
 

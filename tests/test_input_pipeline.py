@@ -1,6 +1,6 @@
 import numpy as np
 
-from keras_lord.trainers.input_pipeline import repeating_dataset
+from keras_lord.backend.tensorflow import fit_inputs
 
 
 def _passes(dataset, steps, num_passes):
@@ -13,7 +13,7 @@ def test_each_pass_is_one_shuffled_epoch_with_a_partial_last_batch():
         "sample_id": np.arange(21, dtype="int32"),
         "image": np.arange(21 * 2, dtype="uint8").reshape(21, 2),
     }
-    dataset, steps = repeating_dataset(inputs, batch_size=8, shuffle=True, seed=0)
+    dataset, steps = fit_inputs(inputs, batch_size=8, shuffle=True, seed=0)
     assert steps == 3
     orders = []
     for batches in _passes(dataset, steps, 3):
@@ -28,7 +28,7 @@ def test_each_pass_is_one_shuffled_epoch_with_a_partial_last_batch():
 
 def test_without_shuffle_the_order_is_kept():
     inputs = {"sample_id": np.arange(10, dtype="int32")}
-    dataset, steps = repeating_dataset(inputs, batch_size=4, shuffle=False, seed=None)
+    dataset, steps = fit_inputs(inputs, batch_size=4, shuffle=False, seed=None)
     for batches in _passes(dataset, steps, 2):
         ids = np.concatenate([batch["sample_id"].numpy() for batch in batches])
         assert ids.tolist() == list(range(10))

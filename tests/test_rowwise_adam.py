@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from conftest import run_python, tiny_trainer
 
+from keras_lord.backend.keras_compat import adam_slots
 from keras_lord.optimizers import RowwiseAdam
 
 BETA_1, BETA_2, EPSILON, LEARNING_RATE = 0.5, 0.999, 1e-7, 0.01
@@ -50,11 +51,12 @@ def test_apply_rows_matches_lazy_adam_and_leaves_other_rows_untouched():
 
     expected, momentum, velocity = lazy_adam_reference(initial, steps)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(table), expected, rtol=1e-5, atol=1e-6)
+    momentum_slot, velocity_slot = adam_slots(optimizer, table)
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(optimizer._momentums[0]), momentum, rtol=1e-5, atol=1e-7
+        keras.ops.convert_to_numpy(momentum_slot), momentum, rtol=1e-5, atol=1e-7
     )
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(optimizer._velocities[0]), velocity, rtol=1e-5, atol=1e-9
+        keras.ops.convert_to_numpy(velocity_slot), velocity, rtol=1e-5, atol=1e-9
     )
     untouched = sorted(set(range(10)) - {int(row) for row_ids, _ in steps for row in row_ids})
     assert untouched, "the test needs rows that no step looks up"
@@ -98,9 +100,9 @@ def test_trainer_updates_only_the_batch_rows_by_default(tiny_data):
     for mode in ("rowwise", "dense"):
         trainer = tiny_trainer(tiny_data)
         trainer.compile(table_updates=mode) if mode == "dense" else trainer.compile()
-        tables = [trainer.class_embedding.embeddings, trainer.content_embedding.embeddings]
+        tables = trainer.tables.variables_of_tables
         assert all(table.trainable == (mode == "dense") for table in tables)
-        assert (trainer._rowwise_optimizer() is not None) == (mode == "rowwise")
+        assert (trainer.table_optimizer is not None) == (mode == "rowwise")
         for batch in batches:
             trainer.train_on_batch(batch)
         # After the second batch, rows of the first have not been looked up again.
@@ -120,9 +122,9 @@ def test_rowwise_state_saves_and_reloads(tiny_data, tmp_path):
     trainer.compile()
     trainer.fit(tiny_data.inputs(), batch_size=4, epochs=1, verbose=0)
     trainer.save(tmp_path / "model.keras")
-    loaded = keras_lord.load(tmp_path / "model.keras")
+    loaded = keras_lord.load_trainer(tmp_path / "model.keras")
     for original, restored in zip(
-        trainer._rowwise_optimizer().variables, loaded._rowwise_optimizer().variables
+        trainer.table_optimizer.variables, loaded.table_optimizer.variables
     ):
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(original), keras.ops.convert_to_numpy(restored)

@@ -11,8 +11,15 @@ from keras_lord.callbacks import ResumableCheckpoint, TranslationGrid
 from keras_lord.data import SyntheticObjects
 
 
-def weights_by_path(model):
-    return {v.path: to_numpy(v).copy() for v in model.trainable_variables}
+def weights_by_path(trainer):
+    """Network weights and latent tables (which row-wise updates keep out of
+    `trainable_variables`)."""
+    variables = trainer.trainable_variables + trainer.tables.variables_of_tables
+    return {v.path: to_numpy(v).copy() for v in variables}
+
+
+def optimizer_state(trainer):
+    return [to_numpy(v).copy() for v in trainer.optimizer.variables]
 
 
 def test_stage1_learns_and_content_codes_carry_little_class(tmp_path):
@@ -22,12 +29,16 @@ def test_stage1_learns_and_content_codes_carry_little_class(tmp_path):
     data = SyntheticObjects(num_classes=8, num_azimuths=8, num_elevations=1, seed=1).data()
     trainer = tiny_trainer(data, content_dim=32, class_dim=32)
     trainer.compile()
+    tables_before = [trainer.tables.table(name).copy() for name in trainer.tables.factors]
     history = trainer.fit(data.inputs(), batch_size=16, epochs=30, verbose=0).history
+    for name, before in zip(trainer.tables.factors, tables_before):
+        moved = np.abs(trainer.tables.table(name) - before).max(axis=1)
+        assert np.all(moved > 0), f"every row of the {name} table must have trained"
     first, last = history["reconstruction"][0], history["reconstruction"][-1]
     assert last < 0.8 * first, f"reconstruction only went {first:.3f} -> {last:.3f}"
     assert all(np.isfinite(history["loss"]))
     assert history["content_penalty"][-1] > 0
-    codes = to_numpy(trainer.content_embedding.embeddings)
+    codes = trainer.tables.table("content")
     accuracy = cross_val_score(
         LogisticRegression(max_iter=3000), codes, data.class_ids, cv=4
     ).mean()
@@ -55,6 +66,7 @@ def test_separate_learning_rates_and_cosine_decay(tiny_data):
     trainer.compile(learning_rate=0.0, latent_learning_rate=1e-2, final_learning_rate=0.0)
     assert trainer.learning_rates() == pytest.approx({"network_adam": 0.0, "latent_adam": 1e-2})
     before = weights_by_path(trainer)
+    assert sum("embedding" in path for path in before) == 2, "both tables are compared"
     trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
     after = weights_by_path(trainer)
     for path in before:
@@ -182,8 +194,14 @@ def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path):
     resumed.compile()
     history = resumed.fit(inputs, epochs=3, callbacks=[ResumableCheckpoint(directory)], **fit_args)
     assert history.epoch == [2], "only the unfinished epoch runs again"
+    resumed_weights = weights_by_path(resumed)
+    assert sum("embedding" in path for path in resumed_weights) == 2
     for path, value in weights_by_path(straight).items():
-        np.testing.assert_allclose(weights_by_path(resumed)[path], value, atol=2e-5, err_msg=path)
+        np.testing.assert_allclose(resumed_weights[path], value, atol=2e-5, err_msg=path)
+    # The optimisers' state too: step counters, network and table moments.
+    for a, b in zip(optimizer_state(straight), optimizer_state(resumed)):
+        np.testing.assert_allclose(b, a, atol=2e-5)
+    assert len(optimizer_state(resumed)) > 4
     assert resumed.fit(inputs, epochs=1, **fit_args).epoch == [0], "a later fit starts afresh"
 
 

@@ -4,6 +4,7 @@ import os
 
 import keras
 
+from keras_lord.backend.keras_compat import set_initial_epoch
 from keras_lord.utils.files import atomic_path
 from keras_lord.version import __version__
 
@@ -80,12 +81,12 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 "configuration. Resume it with the version and settings that wrote it, or "
                 f"remove {self.directory} to start over. Keras said: {error}"
             ) from error
-        self.model._initial_epoch = int(state["epoch"])
+        set_initial_epoch(self.model, int(state["epoch"]))
 
     def on_train_end(self, logs=None):
         # Keras keeps `_initial_epoch` on the model; a later `fit` (e.g. of stage 2) would
         # otherwise start at this run's last epoch.
-        self.model._initial_epoch = None
+        set_initial_epoch(self.model, None)
 
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.directory, exist_ok=True)

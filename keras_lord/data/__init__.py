@@ -1,7 +1,28 @@
-"""Training data: validation, the reference `.npz` layout and a synthetic dataset."""
+"""Training data: the input contract, validation, the reference `.npz` layout, synthetic data."""
 
+from keras_lord.data.contract import (
+    CLASS_ID_KEY,
+    IMAGE_KEY,
+    SAMPLE_ID_KEY,
+    CheckedPyDataset,
+    TrainingContract,
+)
 from keras_lord.data.lord_data import LordData
+from keras_lord.data.pixels import to_uint8, unit_float, unit_float_tensor
 from keras_lord.data.synthetic import SyntheticObjects
 from keras_lord.data.validation import validate_ids, validate_images
 
-__all__ = ["LordData", "SyntheticObjects", "validate_ids", "validate_images"]
+__all__ = [
+    "CLASS_ID_KEY",
+    "IMAGE_KEY",
+    "SAMPLE_ID_KEY",
+    "CheckedPyDataset",
+    "LordData",
+    "SyntheticObjects",
+    "TrainingContract",
+    "to_uint8",
+    "unit_float",
+    "unit_float_tensor",
+    "validate_ids",
+    "validate_images",
+]

@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 
+from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
+from keras_lord.data.pixels import unit_float
 from keras_lord.data.validation import validate_ids, validate_images
 from keras_lord.utils.files import atomic_path
 
@@ -75,16 +77,14 @@ class LordData:
 
         """
         return {
-            "image": self.images,
-            "class_id": self.class_ids,
-            "sample_id": np.arange(self.num_samples, dtype="int32"),
+            IMAGE_KEY: self.images,
+            CLASS_ID_KEY: self.class_ids,
+            SAMPLE_ID_KEY: np.arange(self.num_samples, dtype="int32"),
         }
 
     def float_images(self) -> np.ndarray:
         """The images as `float32` in `[0, 1]`."""
-        if self.images.dtype == np.uint8:
-            return self.images.astype("float32") / 255.0
-        return self.images
+        return unit_float(self.images)
 
     def subset(self, indices: np.ndarray) -> "LordData":
         """Selects images by index or boolean mask; class ids and `num_classes` are kept.

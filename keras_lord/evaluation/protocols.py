@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_lord.data.lord_data import LordData
+from keras_lord.data.pixels import unit_float
 from keras_lord.metrics.lpips import lpips
 
 
@@ -64,9 +65,7 @@ def image_errors(
 
     """
     generated = np.asarray(generated, dtype="float32")
-    targets = np.asarray(targets)
-    if targets.dtype == np.uint8:
-        targets = targets.astype("float32") / 255.0
+    targets = unit_float(targets)
     errors = {"mse": float(np.mean((generated - targets) ** 2))}
     if lpips_network is not None:
         errors["lpips"] = float(np.mean(lpips(generated, targets, network=lpips_network)))
@@ -112,8 +111,8 @@ def content_transfer_error(
     return {
         "pairs": len(first),
         "model": image_errors(translate(images[first], images[second]), targets, lpips_network),
-        "copy_content": image_errors(_as_float(images[second]), targets, lpips_network),
-        "copy_class": image_errors(_as_float(images[first]), targets, lpips_network),
+        "copy_content": image_errors(unit_float(images[second]), targets, lpips_network),
+        "copy_class": image_errors(unit_float(images[first]), targets, lpips_network),
     }
 
 
@@ -203,11 +202,6 @@ def leakage(
     return report
 
 
-def _as_float(images):
-    images = np.asarray(images)
-    return images.astype("float32") / 255.0 if images.dtype == np.uint8 else images
-
-
 def evaluate_model(
     model: keras.Model,
     data: LordData,
@@ -218,7 +212,7 @@ def evaluate_model(
     """All protocols for a stage-2 model on held-out data.
 
     Args:
-        model: a trained `LordTrainer` in stage 2.
+        model: a `LordModel` with trained encoders (or a `LordTrainer` in stage 2).
         data: held-out images with class labels (and content labels for transfer).
         num_pairs: pairs for the content-transfer error.
         seed: seed of pairs, splits and classifiers.

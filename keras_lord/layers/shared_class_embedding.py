@@ -18,6 +18,9 @@ class SharedClassEmbedding(keras.layers.Layer):
 
     Call arguments:
         class_ids: integer tensor of shape `(batch,)` with values in `[0, num_classes)`.
+        training: unused (the class codes have no noise); accepted as every table takes it.
+        codes: optional `(batch, dim)` rows of the table for `class_ids`, already gathered
+            (LORD's row-wise training step gathers them outside of autodiff).
 
     Returns:
         Tensor of shape `(batch, dim)`: the class codes.
@@ -48,7 +51,9 @@ class SharedClassEmbedding(keras.layers.Layer):
             name="embeddings",
         )
 
-    def call(self, class_ids):
+    def call(self, class_ids, training=False, codes=None):
+        if codes is not None:
+            return codes
         return ops.take(self.embeddings, ops.cast(class_ids, "int32"), axis=0)
 
     def compute_output_shape(self, input_shape):

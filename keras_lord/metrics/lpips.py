@@ -157,6 +157,7 @@ def lpips(
     ```
 
     """
+    from keras_lord.data.pixels import unit_float
     from keras_lord.data.validation import validate_images
 
     images_a, images_b = (
@@ -165,10 +166,7 @@ def lpips(
     )
     if images_a.shape != images_b.shape:
         raise ValueError(f"Image sets differ in shape: {images_a.shape} vs {images_b.shape}.")
-    if images_a.dtype == np.uint8:
-        images_a = images_a.astype("float32") / 255.0
-    if images_b.dtype == np.uint8:
-        images_b = images_b.astype("float32") / 255.0
+    images_a, images_b = unit_float(images_a), unit_float(images_b)
     if network not in _CACHE:
         _CACHE[network] = LPIPS(network)
     layer = _CACHE[network]

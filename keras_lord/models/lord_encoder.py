@@ -1,7 +1,7 @@
 import keras
 from keras import layers
 
-from keras_lord.models.network_config import network_arguments, network_config
+from keras_lord.models.network_config import network_config, network_from_config
 from keras_lord.utils.seeding import kernel_initializers
 
 ENCODER_FILTERS = (128, 256, 256, 256)
@@ -97,4 +97,4 @@ class LordEncoder(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**network_arguments(config))
+        return network_from_config(cls, config)

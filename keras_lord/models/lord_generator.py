@@ -5,7 +5,7 @@ from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
 from keras_lord.layers.space_to_depth_conv2d import SpaceToDepthConv2D
 from keras_lord.layers.upsample_conv2d import UpsampleConv2D
-from keras_lord.models.network_config import network_arguments, network_config
+from keras_lord.models.network_config import network_config, network_from_config
 from keras_lord.utils.seeding import kernel_initializers
 
 
@@ -184,4 +184,4 @@ class LordGenerator(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**network_arguments(config))
+        return network_from_config(cls, config)

@@ -22,18 +22,24 @@ def network_config(model, **arguments) -> dict:
     }
 
 
-def network_arguments(config: dict) -> dict:
-    """Turns a `network_config` dict back into `__init__` arguments.
+def network_from_config(cls, config: dict) -> keras.Model:
+    """Rebuilds a functional network from its `network_config` dict.
 
     Args:
+        cls: the network's class.
         config: the saved config.
 
     Returns:
-        The arguments, with `image_shape` a tuple and `dtype` a policy again.
+        The network, with `image_shape` a tuple and `dtype` a policy again.
 
     """
     config = dict(config)
     config["image_shape"] = tuple(config["image_shape"])
     if isinstance(config.get("dtype"), dict):
         config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-    return config
+    # Given to the constructor, `trainable=False` marks the network but leaves its layers'
+    # variables trainable; the setter freezes them too.
+    trainable = config.pop("trainable", True)
+    network = cls(**config)
+    network.trainable = trainable
+    return network

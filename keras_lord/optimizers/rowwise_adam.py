@@ -1,6 +1,9 @@
 import keras
 from keras import ops
 
+from keras_lord import backend
+from keras_lord.backend import keras_compat
+
 
 @keras.saving.register_keras_serializable(package="keras_lord")
 class RowwiseAdam(keras.optimizers.Adam):
@@ -72,7 +75,7 @@ class RowwiseAdam(keras.optimizers.Adam):
             ValueError: if the optimiser was not built with a table.
 
         """
-        learning_rate = self._get_current_learning_rate()
+        learning_rate = keras_compat.current_learning_rate(self)
         for table, row_ids, gradients in row_gradients:
             self._update_rows(table, ops.cast(row_ids, "int32"), gradients, learning_rate)
         self.iterations.assign_add(1)
@@ -83,8 +86,7 @@ class RowwiseAdam(keras.optimizers.Adam):
         if len(variable.shape) != 2:
             return super().update_step(gradient, variable, learning_rate)
         touched = ops.any(ops.not_equal(gradient, 0), axis=-1, keepdims=True)
-        index = self._get_variable_index(variable)
-        targets = (variable, self._momentums[index], self._velocities[index])
+        targets = (variable, *keras_compat.adam_slots(self, variable))
         current = [ops.convert_to_tensor(target) for target in targets]
         updated = self._adam_rows(*current, gradient, learning_rate, variable)
         for target, old, new in zip(targets, current, updated):
@@ -92,25 +94,24 @@ class RowwiseAdam(keras.optimizers.Adam):
 
     def _update_rows(self, table, row_ids, gradients, learning_rate):
         try:
-            index = self._get_variable_index(table)
+            momentum, velocity = keras_compat.adam_slots(self, table)
         except KeyError:
             raise ValueError(
                 f"RowwiseAdam was not built with the table {table.path}; call "
                 "`optimizer.build(tables)` first."
             ) from None
         gradients = _sum_duplicate_rows(row_ids, ops.cast(gradients, table.dtype))
-        momentum, velocity = self._momentums[index], self._velocities[index]
         new_value, new_momentum, new_velocity = self._adam_rows(
-            gather_rows(table, row_ids),
-            gather_rows(momentum, row_ids),
-            gather_rows(velocity, row_ids),
+            backend.gather_rows(table, row_ids),
+            backend.gather_rows(momentum, row_ids),
+            backend.gather_rows(velocity, row_ids),
             gradients,
             learning_rate,
             table,
         )
         updates = ((momentum, new_momentum), (velocity, new_velocity), (table, new_value))
         for variable, rows in updates:
-            _scatter_rows(self, variable, row_ids, rows)
+            backend.scatter_rows(self, variable, row_ids, rows)
 
     def _adam_rows(self, value, momentum, velocity, gradient, learning_rate, variable):
         dtype = variable.dtype
@@ -140,38 +141,3 @@ def _sum_duplicate_rows(row_ids, gradients):
     first_occurrence = ops.argmax(ops.cast(same_row, "int32"), axis=1)
     sums = ops.segment_sum(gradients, first_occurrence, num_segments=batch)
     return ops.take(sums, first_occurrence, axis=0)
-
-
-def gather_rows(variable, row_ids):
-    """Rows of a 2-D variable, read without copying the whole variable.
-
-    Args:
-        variable: a `keras.Variable` (or a backend variable).
-        row_ids: `(batch,)` integer rows.
-
-    Returns:
-        `(batch, dim)` rows.
-
-    """
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        # A gather on the resource variable itself; reading the variable first would make
-        # the step's later row writes copy the whole table (TensorFlow copies on write
-        # while a read of the buffer is alive).
-        native = variable.value if isinstance(variable, keras.Variable) else variable
-        return tf.gather(native, row_ids)
-    return ops.take(variable, row_ids, axis=0)
-
-
-def _scatter_rows(optimizer, variable, row_ids, rows):
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        # In-place row writes; a functional scatter would copy the whole table each step.
-        optimizer.assign(variable, tf.IndexedSlices(rows, row_ids))
-    else:
-        # Under jit with donated state (Keras' JAX trainer), XLA scatters in place.
-        optimizer.assign(
-            variable, ops.scatter_update(variable.value, ops.expand_dims(row_ids, 1), rows)
-        )

@@ -1,6 +1,15 @@
-"""Training of LORD with `keras.Model.fit`."""
+"""Training of LORD with `keras.Model.fit`: the trainer, its two stages and its optimisers."""
 
+from keras_lord.trainers.amortization import Amortization
+from keras_lord.trainers.latent_optimization import LatentOptimization
 from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.trainers.schedules import FitLengthCosineDecay
+from keras_lord.trainers.stage_objective import StageObjective
 
-__all__ = ["FitLengthCosineDecay", "LordTrainer"]
+__all__ = [
+    "Amortization",
+    "FitLengthCosineDecay",
+    "LatentOptimization",
+    "LordTrainer",
+    "StageObjective",
+]

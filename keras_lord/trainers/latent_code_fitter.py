@@ -1,55 +1,62 @@
 import keras
 import numpy as np
-from keras import ops
 
-from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
-from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
+from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
+from keras_lord.tables.factor_tables import FactorTables
 from keras_lord.trainers.losses import latent_optimization_loss
 
 
 class LatentCodeFitter(keras.Model):
     """Fits class and content codes of new images against a trained generator, kept frozen.
 
-    Used by `LordTrainer.optimize_codes`: stage-1 latent optimisation with fresh tables for
-    the given images and the trainer's generator and perceptual loss shared, not copied.
+    Used by `LordModel.optimize_codes`: stage-1 latent optimisation with fresh tables for
+    the given images, built and seeded as the trainer builds its own
+    (`FactorTables.for_lord`), and the generator and perceptual loss shared, not copied.
 
     Args:
-        trainer: the trained `LordTrainer` whose generator decodes the codes.
+        generator: the trained `LordGenerator` that decodes the codes.
+        perceptual_loss: the reconstruction loss (a `VGGPerceptualLoss`).
         num_groups: class codes to fit (images of one group share a class code).
         num_images: content codes to fit, one per image.
+        noise_std: std of the content noise in training.
+        content_decay: weight of the content codes' L2 penalty.
+        seed: seed of the initial codes and the noise.
         **kwargs: standard `keras.Model` arguments.
 
     """
 
-    def __init__(self, trainer, num_groups: int, num_images: int, **kwargs):
+    def __init__(
+        self,
+        generator,
+        perceptual_loss,
+        num_groups: int,
+        num_images: int,
+        noise_std: float = 1.0,
+        content_decay: float = 1e-3,
+        seed: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.generator = trainer.generator
-        self.perceptual_loss = trainer.perceptual_loss
-        self.class_embedding = SharedClassEmbedding(
-            num_groups, trainer.class_dim, seed=trainer.seed, name="class_embedding"
+        self.generator = generator
+        self.perceptual_loss = perceptual_loss
+        self.tables = FactorTables.for_lord(
+            num_classes=num_groups,
+            num_samples=num_images,
+            class_dim=generator.class_dim,
+            content_dim=generator.content_dim,
+            noise_std=noise_std,
+            content_decay=content_decay,
+            seed=seed,
         )
-        self.content_embedding = NoisyContentEmbedding(
-            num_images,
-            trainer.content_dim,
-            noise_std=trainer.noise_std,
-            decay=trainer.content_decay,
-            seed=trainer.seed,
-            name="content_embedding",
-        )
-        self.class_embedding.build((None,))
-        self.content_embedding.build((None,))
         self.built = True
 
     def call(self, inputs, training=False):
-        class_codes = self.class_embedding(inputs["class_id"])
-        content_codes = self.content_embedding(inputs["sample_id"], training=training)
-        return self.generator(
-            {"content_code": content_codes, "class_code": class_codes}, training=training
-        )
+        codes = self.tables(inputs, training=training)
+        return self.generator(codes, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction, penalty = latent_optimization_loss(
-            self.perceptual_loss, x["image"], y_pred, self.losses
+            self.perceptual_loss, x[IMAGE_KEY], y_pred, self.losses
         )
         return reconstruction + penalty
 
@@ -73,13 +80,11 @@ class LatentCodeFitter(keras.Model):
         try:
             self.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
             inputs = {
-                "image": images,
-                "class_id": np.asarray(class_groups, dtype="int32"),
-                "sample_id": np.arange(len(images), dtype="int32"),
+                IMAGE_KEY: images,
+                CLASS_ID_KEY: np.asarray(class_groups, dtype="int32"),
+                SAMPLE_ID_KEY: np.arange(len(images), dtype="int32"),
             }
             self.fit(inputs, batch_size=batch_size, epochs=steps, verbose=verbose)
         finally:
             self.generator.trainable = generator_was_trainable
-        class_table = ops.convert_to_numpy(self.class_embedding.embeddings)
-        content_table = ops.convert_to_numpy(self.content_embedding.embeddings)
-        return class_table[np.asarray(class_groups)], content_table
+        return self.tables.rows("class", class_groups), self.tables.table("content")

@@ -2,12 +2,7 @@
 
 from keras import ops
 
-
-def to_float_images(images):
-    """Casts images to float32 in `[0, 1]`; `uint8` inputs are divided by 255."""
-    if images.dtype == "uint8":
-        return ops.cast(images, "float32") / 255.0
-    return ops.cast(images, "float32")
+from keras_lord.data.pixels import unit_float_tensor
 
 
 def latent_optimization_loss(perceptual_loss, images, generated, layer_losses) -> tuple:
@@ -23,6 +18,6 @@ def latent_optimization_loss(perceptual_loss, images, generated, layer_losses) -
         `(reconstruction, penalty)` scalars.
 
     """
-    reconstruction = ops.mean(perceptual_loss(to_float_images(images), generated))
+    reconstruction = ops.mean(perceptual_loss(unit_float_tensor(images), generated))
     penalty = ops.sum(ops.stack(layer_losses)) if layer_losses else ops.zeros(())
     return reconstruction, penalty

@@ -32,3 +32,26 @@ def atomic_path(path, suffix: str = ""):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def atomic_keras_save(save, filepath, overwrite: bool = True, **kwargs) -> None:
+    """Runs a Keras `save` into a temporary `.keras` file and renames it into place.
+
+    Args:
+        save: the bound `keras.Model.save` to run.
+        filepath: destination ending in `.keras`.
+        overwrite: replace an existing file.
+        **kwargs: passed to `save`.
+
+    Raises:
+        FileExistsError: if the file exists and `overwrite` is false.
+        ValueError: if the path does not end in `.keras`.
+
+    """
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError(f"Save LORD models as `.keras` files; got {filepath!r}.")
+    if os.path.exists(filepath) and not overwrite:
+        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+    with atomic_path(filepath, suffix=".keras") as temporary:
+        save(temporary, **kwargs)

@@ -3,13 +3,12 @@
 import numpy as np
 from PIL import Image
 
+from keras_lord.data.pixels import to_uint8
 from keras_lord.utils.files import atomic_path
 
 
-def _to_uint8(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        images = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype("uint8")
+def _to_uint8_rgb(images) -> np.ndarray:
+    images = to_uint8(images)
     if images.shape[-1] == 1:
         images = np.repeat(images, 3, axis=-1)
     return images
@@ -31,8 +30,9 @@ def translation_grid(class_images, content_images, translations, gap: int = 2) -
         A `uint8` RGB image.
 
     """
-    class_images, content_images = _to_uint8(class_images), _to_uint8(content_images)
-    translations = _to_uint8(translations)
+    class_images = _to_uint8_rgb(class_images)
+    content_images = _to_uint8_rgb(content_images)
+    translations = _to_uint8_rgb(translations)
     rows, columns = translations.shape[:2]
     height, width = translations.shape[2:4]
     canvas = np.full(

@@ -1,0 +1,51 @@
+"""Backend-specific code of keras-lord, chosen once, when keras-lord is imported.
+
+Each backend module provides the same names:
+
+- `gather_rows(variable, row_ids)`: rows of a table without copying the table.
+- `scatter_rows(optimizer, variable, row_ids, rows)`: writes rows in place.
+- `row_gradient_train_step(trainer, *arguments)`: the body of `train_step` for the
+  row-wise step (gradients with `tf.GradientTape` or `jax.value_and_grad`).
+- `check_rowwise_supported()`: raises where row-wise updates cannot run.
+- `fit_inputs(inputs, batch_size, shuffle, seed)`: how numpy inputs are fed to `fit`.
+
+Everything else in keras-lord is `keras.ops`. Private Keras API lives in `keras_compat`.
+"""
+
+import keras
+
+BACKEND = keras.backend.backend()
+
+if BACKEND == "tensorflow":
+    from keras_lord.backend.tensorflow import (
+        check_rowwise_supported,
+        fit_inputs,
+        gather_rows,
+        row_gradient_train_step,
+        scatter_rows,
+    )
+elif BACKEND == "jax":
+    from keras_lord.backend.jax import (
+        check_rowwise_supported,
+        fit_inputs,
+        gather_rows,
+        row_gradient_train_step,
+        scatter_rows,
+    )
+else:
+    from keras_lord.backend.generic import (
+        check_rowwise_supported,
+        fit_inputs,
+        gather_rows,
+        row_gradient_train_step,
+        scatter_rows,
+    )
+
+__all__ = [
+    "BACKEND",
+    "check_rowwise_supported",
+    "fit_inputs",
+    "gather_rows",
+    "row_gradient_train_step",
+    "scatter_rows",
+]

@@ -1,0 +1,72 @@
+"""`keras.ops` forms of the backend functions; all a backend without a row-wise step has.
+
+JAX uses its table row access; other backends (e.g. torch) have dense table updates only.
+"""
+
+from keras import ops
+
+
+def gather_rows(variable, row_ids):
+    """Rows of a 2-D variable.
+
+    Args:
+        variable: a `keras.Variable`.
+        row_ids: `(batch,)` integer rows.
+
+    Returns:
+        `(batch, dim)` rows.
+
+    """
+    return ops.take(variable, row_ids, axis=0)
+
+
+def scatter_rows(optimizer, variable, row_ids, rows) -> None:
+    """Writes `rows` into `variable` at `row_ids`.
+
+    Under `jit` with donated state (Keras' JAX trainer), XLA scatters in place.
+
+    Args:
+        optimizer: the optimizer doing the write.
+        variable: the table.
+        row_ids: `(batch,)` rows, each at most once.
+        rows: `(batch, dim)` new values.
+
+    """
+    row_ids = ops.expand_dims(row_ids, 1)
+    optimizer.assign(variable, ops.scatter_update(variable.value, row_ids, rows))
+
+
+def check_rowwise_supported() -> None:
+    """Row-wise updates need the TensorFlow or the JAX backend.
+
+    Raises:
+        ValueError: always.
+
+    """
+    import keras
+
+    raise ValueError(
+        f"Row-wise table updates need the TensorFlow or JAX backend, not "
+        f"{keras.backend.backend()!r}; pass `table_updates='dense'`."
+    )
+
+
+def row_gradient_train_step(trainer, *arguments):
+    """Not available on this backend (see `check_rowwise_supported`)."""
+    check_rowwise_supported()
+
+
+def fit_inputs(inputs: dict, batch_size: int, shuffle: bool, seed: int | None) -> tuple:
+    """Numpy inputs go to `fit` as they are.
+
+    Args:
+        inputs: dict of arrays.
+        batch_size: samples per batch.
+        shuffle: whether to shuffle.
+        seed: unused.
+
+    Returns:
+        `(None, None)`.
+
+    """
+    return None, None
