@@ -4,10 +4,11 @@
     KERAS_BACKEND=tensorflow python benchmarks/compare_checkouts.py /tmp/before . \
         --rounds 3 -- --preset small --batch-size 64 --steps 8
 
-Runs `benchmarks/throughput.py` of each tree in its own process (that tree's `keras_lord`
-first on the path), alternating between the trees for `--rounds` rounds, so drift of a
-shared machine hits both alike. Prints the CPU flags that matter for the figures and JSON
-with every round's images/s, the medians and the ratio `after / before`.
+Runs `benchmarks/throughput.py` of each tree (with the arguments after `--`) in its own
+process, that tree's `keras_lord` first on the path, alternating between the trees for
+`--rounds` rounds, so drift of a shared machine hits both alike. Prints the CPU flags
+that matter for the figures and JSON with every round's images/s, the medians and the
+ratio `after / before`.
 """
 
 import argparse
@@ -47,9 +48,10 @@ def main():
     parser.add_argument("before", help="source tree timed first in each round")
     parser.add_argument("after", help="source tree timed second")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("throughput_arguments", nargs=argparse.REMAINDER)
-    arguments = parser.parse_args()
-    passed = [a for a in arguments.throughput_arguments if a != "--"]
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    arguments = parser.parse_args(argv[:split])
+    passed = argv[split + 1 :]
     rounds = {"before": [], "after": []}
     for _ in range(arguments.rounds):
         for name in ("before", "after"):

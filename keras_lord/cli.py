@@ -149,12 +149,11 @@ def format_report(report: dict) -> str:
 
 
 def _evaluate(arguments):
-    import json
 
     from keras_lord.data import LordData
     from keras_lord.evaluation import evaluate_model
     from keras_lord.saving import load
-    from keras_lord.utils.files import atomic_path
+    from keras_lord.utils.files import write_json
 
     model = load(arguments.model)
     data = LordData.from_npz(arguments.data)
@@ -162,9 +161,7 @@ def _evaluate(arguments):
     report = evaluate_model(model, data, num_pairs=arguments.pairs, lpips_network=network)
     print(format_report(report))
     if arguments.json:
-        with atomic_path(arguments.json, suffix=".json") as temporary:
-            with open(temporary, "w") as file:
-                json.dump(report, file, indent=2)
+        write_json(arguments.json, report)
         print(f"Wrote {arguments.json}")
 
 

@@ -1,6 +1,5 @@
 """The README's main job: LORD on rendered objects, end to end, in minutes on a CPU."""
 
-import json
 import os
 import shutil
 import time
@@ -11,7 +10,7 @@ import numpy as np
 from keras_lord.data import SyntheticObjects
 from keras_lord.evaluation import content_transfer_error, probe_accuracy
 from keras_lord.training_run import train_run
-from keras_lord.utils.files import atomic_path
+from keras_lord.utils.files import write_json
 from keras_lord.utils.image_grid import save_png, translation_grid
 
 
@@ -143,9 +142,7 @@ def run_demo(
         "held_out_ground_truth": truth_path,
     }
     # Its presence marks the demo finished, so it is never left half-written.
-    with atomic_path(summary_path, suffix=".json") as temporary:
-        with open(temporary, "w") as file:
-            json.dump(summary, file, indent=2)
+    write_json(summary_path, summary)
     rows = [("training objects", seen), ("held-out objects", unseen)]
     print(
         f"\nTrained both stages on {train.num_samples} images in {seconds:.0f}s "

