@@ -1,10 +1,68 @@
 """The `keras-lord` command: `train`, `translate`, `evaluate` and `demo`."""
 
 import argparse
+import math
 import os
 import sys
+import zipfile
 
 import numpy as np
+
+# The failures a user can cause and fix (bad files, data or arguments, a full disk, a
+# folder in use): `main` prints them as one line and exits with status 2.
+EXPECTED_ERRORS = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    RuntimeError,
+    ArithmeticError,
+    zipfile.BadZipFile,
+)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1.
+
+    Args:
+        text: the argument.
+
+    Returns:
+        The integer.
+
+    Raises:
+        argparse.ArgumentTypeError: for anything else.
+
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0.
+
+    Args:
+        text: the argument.
+
+    Returns:
+        The number.
+
+    Raises:
+        argparse.ArgumentTypeError: for anything else.
+
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
 
 
 def _train(arguments):
@@ -52,7 +110,12 @@ def read_image(path, image_shape, resize: bool = False) -> np.ndarray:
     if not os.path.exists(path):
         raise FileNotFoundError(f"Image {path!r} does not exist.")
     height, width, channels = image_shape
-    picture = Image.open(path).convert("L" if channels == 1 else "RGB")
+    try:
+        picture = Image.open(path)
+        picture.load()
+    except (OSError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path} is not an image that can be read ({error}).") from error
+    picture = _as_8_bit(picture, path).convert("L" if channels == 1 else "RGB")
     if picture.size != (width, height):
         if not resize:
             raise ValueError(
@@ -64,12 +127,29 @@ def read_image(path, image_shape, resize: bool = False) -> np.ndarray:
     return array[..., None] if channels == 1 else array
 
 
+def _as_8_bit(picture, path):
+    # PIL converts 16-bit grayscale to 8 bits by clipping at 255; scale instead.
+    if picture.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        maximum = 65535.0
+        if np.asarray(picture).max() > maximum:
+            raise ValueError(f"{path} holds pixels above 16 bits; save it as an 8-bit image.")
+    elif picture.mode == "F":
+        raise ValueError(
+            f"{path} holds floating-point pixels; save it as an 8- or 16-bit PNG or JPEG."
+        )
+    else:
+        return picture
+    from PIL import Image
+
+    pixels = np.asarray(picture, dtype="float64") / maximum * 255.0
+    return Image.fromarray(np.round(np.clip(pixels, 0, 255)).astype("uint8"), "L")
+
+
 def _read_npz_images(path):
     from keras_lord.data import validate_images
+    from keras_lord.data.lord_data import open_npz
 
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path!r} does not exist.")
-    with np.load(path, allow_pickle=False) as archive:
+    with open_npz(path) as archive:
         if "imgs" not in archive.files:
             raise ValueError(f"{path} has no `imgs` array (the LORD reference layout).")
         images = archive["imgs"]
@@ -198,12 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("data", help="dataset .npz in the LORD reference layout")
     train.add_argument("--out", required=True, help="run folder (rerun to resume)")
     train.add_argument("--preset", choices=["small", "paper"], default="small")
-    train.add_argument("--epochs", type=int, default=200, help="stage-1 epochs")
-    train.add_argument("--encoder-epochs", type=int, default=200, help="stage-2 epochs")
-    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--epochs", type=positive_int, default=200, help="stage-1 epochs")
+    train.add_argument("--encoder-epochs", type=positive_int, default=200, help="stage-2 epochs")
+    train.add_argument("--batch-size", type=positive_int, default=64)
     train.add_argument(
         "--latent-lr",
-        type=float,
+        type=positive_float,
         default=3e-3,
         help="stage-1 learning rate of the latent tables (raise it for small datasets)",
     )
@@ -235,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--out", required=True, help="output .png (single) or .npz (batch)")
     translate.add_argument("--grid", help="batch form: also write an 8x8 PNG grid here")
     translate.add_argument("--method", choices=["encoders", "optimize"], default="encoders")
-    translate.add_argument("--optimize-steps", type=int, default=200)
+    translate.add_argument("--optimize-steps", type=positive_int, default=200)
     translate.add_argument("--resize", action="store_true", help="resize images to fit")
     translate.set_defaults(handler=_translate)
 
@@ -245,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data", help="held-out .npz (with `contents` for transfer)")
     evaluate.add_argument("--model", required=True, help="run folder or .keras file")
     evaluate.add_argument("--json", help="also write the report here")
-    evaluate.add_argument("--pairs", type=int, default=500, help="content-transfer pairs")
+    evaluate.add_argument("--pairs", type=positive_int, default=500, help="content-transfer pairs")
     evaluate.add_argument("--lpips", choices=["vgg16", "alexnet", "none"], default="vgg16")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -253,12 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="train on built-in rendered objects and translate held-out ones"
     )
     demo.add_argument("--out", default="outputs/demo", help="output folder")
-    demo.add_argument("--classes", type=int, default=12, help="objects to render")
-    demo.add_argument("--views", type=int, default=12, help="viewpoints per object")
-    demo.add_argument("--epochs", type=int, default=100, help="stage-1 epochs")
-    demo.add_argument("--encoder-epochs", type=int, default=30, help="stage-2 epochs")
-    demo.add_argument("--batch-size", type=int, default=8)
-    demo.add_argument("--latent-lr", type=float, default=3e-2)
+    demo.add_argument("--classes", type=positive_int, default=12, help="objects to render")
+    demo.add_argument("--views", type=positive_int, default=12, help="viewpoints per object")
+    demo.add_argument("--epochs", type=positive_int, default=100, help="stage-1 epochs")
+    demo.add_argument("--encoder-epochs", type=positive_int, default=30, help="stage-2 epochs")
+    demo.add_argument("--batch-size", type=positive_int, default=8)
+    demo.add_argument("--latent-lr", type=positive_float, default=3e-2)
     demo.add_argument("--force", action="store_true", help="redo a finished run")
     demo.set_defaults(handler=_demo)
     return parser
@@ -290,8 +370,9 @@ def main(argv=None) -> int:
             )
     try:
         arguments.handler(arguments)
-    except (FileExistsError, FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
-        print(f"keras-lord: error: {error}", file=sys.stderr)
+    except EXPECTED_ERRORS as error:
+        message = str(error) if not isinstance(error, KeyError) else str(error.args[0])
+        print(f"keras-lord: error: {message}", file=sys.stderr)
         return 2
     return 0
 

@@ -1,23 +1,93 @@
 """Both LORD stages as one resumable run in a folder: what `keras-lord train` does."""
 
+import hashlib
 import json
+import math
 import os
 import shutil
 import time
 
 import keras
+import numpy as np
 
-from keras_lord.callbacks import ResumableCheckpoint, TranslationGrid
+from keras_lord.callbacks import FiniteLossGuard, ResumableCheckpoint, TranslationGrid
 from keras_lord.data import LordData
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
 from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.trainers.optimization import TABLE_UPDATES
-from keras_lord.utils.files import write_json
+from keras_lord.utils.files import remove_partial_files, write_json
+from keras_lord.utils.run_lock import RunLock
 
 STAGE1_FILE = "stage1.keras"
 RUN_FILE = "run.json"
+CHECKPOINT_FOLDER = "checkpoint"
+GRID_FOLDER = "grids"
+# Everything a run writes in its folder; `force` removes these and nothing else.
+RUN_OUTPUTS = (
+    RUN_FILE,
+    CHECKPOINT_FOLDER,
+    GRID_FOLDER,
+    "stage1_log.csv",
+    "stage2_log.csv",
+    STAGE1_FILE,
+    TRAINER_FILE,
+    MODEL_FILE,
+)
+
+
+def data_fingerprint(data: LordData) -> dict:
+    """What identifies a training set: its size, shape, dtype and a hash of a sample of it.
+
+    Args:
+        data: the training images.
+
+    Returns:
+        `{"num_samples", "image_shape", "dtype", "sample_sha256"}`; the hash covers up to 64
+        images spread over the set and all class ids.
+
+    """
+    rows = np.unique(np.linspace(0, data.num_samples - 1, 64).astype("int64"))
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(data.images[rows]).tobytes())
+    digest.update(np.ascontiguousarray(data.class_ids, dtype="int64").tobytes())
+    return {
+        "num_samples": data.num_samples,
+        "image_shape": list(data.image_shape),
+        "dtype": str(data.images.dtype),
+        "sample_sha256": digest.hexdigest(),
+    }
+
+
+def _check_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate):
+    for name, value in (
+        ("epochs", epochs),
+        ("encoder_epochs", encoder_epochs),
+        ("batch_size", batch_size),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer; got {value!r}.")
+    rate = float(latent_learning_rate)
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"`latent_learning_rate` must be a finite positive number; got {rate}.")
+
+
+def _read_settings(run_path):
+    try:
+        with open(run_path) as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        return None
+
+
+def _remove_run_outputs(output_dir):
+    for name in RUN_OUTPUTS:
+        path = os.path.join(output_dir, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
 
 
 def train_run(
@@ -36,11 +106,13 @@ def train_run(
 ) -> LordTrainer:
     """Trains stage 1 and stage 2 in `output_dir`, resuming whatever an earlier run left.
 
-    The folder receives `run.json` (the settings), `checkpoint/stage1|stage2` (crash-safe
-    state after every epoch), `grids/` (translation PNGs), `stage1_log.csv` and
-    `stage2_log.csv`, `stage1.keras` (the trainer) once stage 1 is done, and once both are
-    `trainer.keras` (the whole training state) and `model.keras` (the `LordModel` for
-    inference, without tables, optimiser or VGG).
+    The folder receives `run.json` (the settings and a fingerprint of the data),
+    `checkpoint/stage1|stage2` (crash-safe state after every epoch), `grids/` (translation
+    PNGs), `stage1_log.csv` and `stage2_log.csv`, `stage1.keras` (the trainer) once stage 1
+    is done, and once both are `trainer.keras` (the whole training state) and `model.keras`
+    (the `LordModel` for inference, without tables, optimiser or VGG). While it runs,
+    `run.lock` keeps a second run out of the folder. Files of a write that a crash cut off
+    are removed when the run starts again.
 
     Args:
         data: the training images.
@@ -52,7 +124,8 @@ def train_run(
         latent_learning_rate: stage-1 learning rate of the class and content tables. Raise
             it for small datasets: see the concepts page on table rows.
         table_updates: `"rowwise"` or `"dense"` Adam for the tables (`LordTrainer.compile`).
-        force: delete a finished (or differently configured) run in `output_dir` first.
+        force: start over in a folder that holds a finished run, or one with other settings
+            or data: the files a run writes (`RUN_OUTPUTS`) are removed, nothing else.
         seed: seed of the model's initial weights and noise.
         verbose: Keras verbosity.
         **trainer_arguments: other `LordTrainer` arguments (e.g. `adain_dim`).
@@ -61,13 +134,17 @@ def train_run(
         The trained `LordTrainer` (its `model` is what `model.keras` holds).
 
     Raises:
-        FileExistsError: if `output_dir` holds a finished run, or one with other settings,
-            and `force` is false.
-        ValueError: for an unknown preset or table update mode, raised before anything in
+        FileExistsError: if `output_dir` holds a finished run, or one with other settings
+            or data, and `force` is false.
+        ValueError: for an unknown preset or table update mode, an image shape the preset
+            cannot generate, or an argument out of range, raised before anything in
             `output_dir` is touched.
+        RunLockedError: if another live process runs in `output_dir`.
+        NonFiniteLossError: if the loss becomes NaN or infinite (the last checkpoint is kept).
 
     """
     output_dir = os.fspath(output_dir)
+    _check_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate)
     num_adain_layers = trainer_arguments.get(
         "num_adain_layers", get_preset(preset)["num_adain_layers"]
     )
@@ -86,61 +163,100 @@ def train_run(
         "table_updates": table_updates,
         "seed": seed,
         "trainer_arguments": trainer_arguments,
+        "data": data_fingerprint(data),
     }
     run_path = os.path.join(output_dir, RUN_FILE)
     model_path = os.path.join(output_dir, MODEL_FILE)
-    if os.path.exists(run_path):
-        with open(run_path) as file:
-            previous = json.load(file)
-        finished = os.path.exists(model_path)
-        if (finished or previous != settings) and not force:
-            reason = "holds a finished run" if finished else "holds a run with other settings"
-            raise FileExistsError(
-                f"{output_dir} {reason}; pass --force (force=True) to start over, or use "
-                "another output folder."
-            )
-        if finished or previous != settings:
-            shutil.rmtree(output_dir)
-    os.makedirs(output_dir, exist_ok=True)
-    write_json(run_path, settings)
+    with RunLock(output_dir):
+        if os.path.exists(run_path):
+            previous = _read_settings(run_path)
+            if previous is not None:
+                # Runs of keras-lord 0.1 recorded no fingerprint of their data.
+                previous.setdefault("data", settings["data"])
+            finished = os.path.exists(model_path)
+            if previous is None:
+                reason = f"holds an unreadable {RUN_FILE}"
+            elif finished:
+                reason = "holds a finished run"
+            elif previous.get("data") != settings["data"]:
+                reason = "holds a run on other data"
+            elif previous != settings:
+                reason = "holds a run with other settings"
+            else:
+                reason = None
+            if reason and not force:
+                raise FileExistsError(
+                    f"{output_dir} {reason}; pass --force (force=True) to start over (it "
+                    "removes the run's own files only), or use another output folder."
+                )
+            if reason:
+                _remove_run_outputs(output_dir)
+        for stage in ("", "stage1", "stage2"):
+            remove_partial_files(os.path.join(output_dir, CHECKPOINT_FOLDER, stage))
+        remove_partial_files(output_dir)
+        trainer = _build_or_load_trainer(
+            data, output_dir, preset, latent_learning_rate, table_updates, seed, trainer_arguments
+        )
+        # Written once the trainer could be built, so a start that failed on the way leaves
+        # no settings behind to refuse the next, corrected command with.
+        write_json(run_path, settings)
+        return _train_both_stages(
+            trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose
+        )
 
+
+def _build_or_load_trainer(
+    data, output_dir, preset, latent_learning_rate, table_updates, seed, trainer_arguments
+):
     stage1_path = os.path.join(output_dir, STAGE1_FILE)
-    grids = os.path.join(output_dir, "grids")
-    inputs = data.inputs()
     if os.path.exists(stage1_path):
         print(f"Stage 1 already done: loading {stage1_path}")
-        trainer = load_trainer(stage1_path)
-    else:
-        trainer = LordTrainer(
-            num_classes=data.num_classes,
-            num_samples=data.num_samples,
-            image_shape=data.image_shape,
-            preset=preset,
-            seed=seed,
-            **trainer_arguments,
-        )
-        trainer.compile(latent_learning_rate=latent_learning_rate, table_updates=table_updates)
+        return load_trainer(stage1_path)
+    trainer = LordTrainer(
+        num_classes=data.num_classes,
+        num_samples=data.num_samples,
+        image_shape=data.image_shape,
+        preset=preset,
+        seed=seed,
+        **trainer_arguments,
+    )
+    trainer.compile(latent_learning_rate=latent_learning_rate, table_updates=table_updates)
+    return trainer
+
+
+def _train_both_stages(trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose):
+    inputs = data.inputs()
+    stage1_path = os.path.join(output_dir, STAGE1_FILE)
+    if not os.path.exists(stage1_path):
         print(f"Stage 1: latent optimisation, {epochs} epochs on {data.num_samples} images")
-        _fit_stage(trainer, inputs, output_dir, "stage1", epochs, batch_size, grids, verbose)
+        _fit_stage(trainer, inputs, output_dir, "stage1", epochs, batch_size, verbose)
         trainer.save(stage1_path)
     trainer.start_stage2()
     print(f"Stage 2: amortisation, {encoder_epochs} epochs")
-    _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, batch_size, grids, verbose)
+    _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, batch_size, verbose)
     trainer.save(os.path.join(output_dir, TRAINER_FILE))
     # Written last: its presence marks the run finished.
+    model_path = os.path.join(output_dir, MODEL_FILE)
     trainer.model.save(model_path)
     print(f"Model written to {model_path}")
     return trainer
 
 
-def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, grids, verbose):
+def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose):
     grid = TranslationGrid(
-        inputs, grids, every=max(1, epochs // 10), scale=2, filename_prefix=f"{stage}_"
+        inputs,
+        os.path.join(output_dir, GRID_FOLDER),
+        every=max(1, epochs // 10),
+        scale=2,
+        filename_prefix=f"{stage}_",
     )
+    # Keras runs callbacks in this order: the grid and the log row of an epoch are written
+    # before its checkpoint, so an epoch that a checkpoint marks done has both.
     callbacks = [
-        ResumableCheckpoint(os.path.join(output_dir, "checkpoint", stage)),
+        FiniteLossGuard(),
         grid,
         keras.callbacks.CSVLogger(os.path.join(output_dir, f"{stage}_log.csv"), append=True),
+        ResumableCheckpoint(os.path.join(output_dir, CHECKPOINT_FOLDER, stage)),
     ]
     start = time.perf_counter()
     history = trainer.fit(

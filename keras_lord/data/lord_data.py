@@ -1,7 +1,9 @@
 """A labelled image set in the layout of the LORD reference code."""
 
+import contextlib
 import dataclasses
 import os
+import zipfile
 
 import numpy as np
 
@@ -9,6 +11,43 @@ from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
 from keras_lord.data.pixels import unit_float
 from keras_lord.data.validation import validate_ids, validate_images
 from keras_lord.utils.files import atomic_path
+
+
+@contextlib.contextmanager
+def open_npz(path):
+    """Opens an `.npz` archive for reading, with a clear error for anything else.
+
+    Args:
+        path: the file.
+
+    Yields:
+        The `numpy.lib.npyio.NpzFile` (pickled objects refused).
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        ValueError: for a folder, a `.npy` or other non-zip file, or a damaged archive.
+
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Dataset file {path!r} does not exist.")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder; pass the `.npz` file with the images.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is not an `.npz` archive (a zip of arrays, as `np.savez` writes it); "
+            "a single array saved with `np.save` needs `np.savez(path, imgs=..., classes=...)`."
+        )
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ValueError(f"{path} is a damaged `.npz` archive ({error}).") from error
+    try:
+        yield archive
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(f"{path} is a damaged `.npz` archive ({error}).") from error
+    finally:
+        archive.close()
 
 
 @dataclasses.dataclass
@@ -147,12 +186,10 @@ class LordData:
         Raises:
             FileNotFoundError: if the file does not exist.
             KeyError: if `imgs` or `classes` is missing.
+            ValueError: for a file that is no `.npz` archive, a damaged one, or bad arrays.
 
         """
-        path = os.fspath(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"Dataset file {path!r} does not exist.")
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path) as archive:
             missing = [key for key in ("imgs", "classes") if key not in archive.files]
             if missing:
                 raise KeyError(
@@ -163,9 +200,18 @@ class LordData:
             images = archive["imgs"]
             if images.ndim == 3:
                 images = images[..., None]
+            num_classes = None
+            if "n_classes" in archive.files:
+                num_classes = archive["n_classes"]
+                if num_classes.ndim != 0 or not np.issubdtype(num_classes.dtype, np.integer):
+                    raise ValueError(
+                        f"{path}: `n_classes` must be one integer; got an array of shape "
+                        f"{num_classes.shape} and dtype {num_classes.dtype}."
+                    )
+                num_classes = int(num_classes)
             return cls(
                 images=images,
                 class_ids=archive["classes"],
-                num_classes=int(archive["n_classes"]) if "n_classes" in archive.files else None,
+                num_classes=num_classes,
                 content_ids=archive["contents"] if "contents" in archive.files else None,
             )

@@ -31,9 +31,15 @@ def validate_images(images: np.ndarray, name: str = "images") -> np.ndarray:
     if images.shape[0] == 0:
         raise ValueError(f"`{name}` is empty: got shape {images.shape}.")
     if images.shape[-1] not in (1, 3):
+        if images.shape[-1] in (2, 4):
+            hint = f"Drop the alpha channel: `{name}[..., :{images.shape[-1] - 1}]`."
+        elif images.shape[1] in (1, 3):
+            hint = f"Channels-first data needs `np.transpose({name}, (0, 2, 3, 1))`."
+        else:
+            hint = "Convert the images to grayscale or RGB."
         raise ValueError(
             f"`{name}` must have 1 or 3 channels in the last axis (NHWC); got shape "
-            f"{images.shape}. Channels-first data needs `np.transpose({name}, (0, 2, 3, 1))`."
+            f"{images.shape}. {hint}"
         )
     if images.dtype == np.uint8:
         return images

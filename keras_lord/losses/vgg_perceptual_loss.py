@@ -110,6 +110,19 @@ class VGGPerceptualLoss(keras.layers.Layer):
         load_vgg16_weights(self.vgg, vgg_weights)
 
     @property
+    def minimum_image_size(self) -> int:
+        """The smallest height and width the feature layers can be computed for.
+
+        Each VGG block before the deepest feature layer halves the image; `block5_pool`
+        needs 32 pixels.
+        """
+        halvings = 0
+        for name in self.feature_layers:
+            block = int(name[len("block")])
+            halvings = max(halvings, block if name.endswith("_pool") else block - 1)
+        return 2**halvings
+
+    @property
     def input_convention(self) -> str:
         """The preprocessing in effect: `"torch"`, `"caffe"` or `"none"`."""
         if self.preprocessing == "auto":

@@ -91,7 +91,8 @@ class LordTrainer(keras.Model):
         `"class_code"` and `"content_code"` they were generated from.
 
     Raises:
-        ValueError: for an unknown stage, precision or preset, or sizes given with `model`.
+        ValueError: for an unknown stage, precision or preset, sizes given with `model`, or
+            images smaller than the perceptual loss's feature layers can take.
 
     Example:
     ```python
@@ -189,6 +190,14 @@ class LordTrainer(keras.Model):
         self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(
             dtype=network_dtype, name="perceptual_loss"
         )
+        minimum = getattr(self.perceptual_loss, "minimum_image_size", 1)
+        if min(model.image_shape[:2]) < minimum:
+            raise ValueError(
+                f"Images of {model.image_shape[0]}x{model.image_shape[1]} are too small for "
+                f"the perceptual loss's feature layers, which need {minimum}x{minimum} at "
+                "least: upsample the images, or pass a `VGGPerceptualLoss` with shallower "
+                "`feature_layers`."
+            )
         self.contract = TrainingContract(model.image_shape, self.tables.id_ranges)
         self.table_updates = "rowwise"
         self.table_optimizer = None
@@ -512,7 +521,7 @@ class LordTrainer(keras.Model):
         if hasattr(x, "element_spec"):
             # A tf.data.Dataset comes in its own order; Keras warns that it cannot shuffle it.
             shuffle = False
-        elif steps_per_epoch is None and not validation_split:
+        elif isinstance(x, dict) and steps_per_epoch is None and not validation_split:
             dataset, steps_of_dataset = backend.fit_inputs(x, batch_size or 32, shuffle, self.seed)
             if dataset is not None:
                 x, steps_per_epoch, batch_size, shuffle = dataset, steps_of_dataset, None, False

@@ -3,7 +3,11 @@
 import contextlib
 import json
 import os
+import re
 import tempfile
+
+# What `atomic_path` names its temporary files: ".<name>.<8 random characters>.partial<suffix>".
+_PARTIAL_FILE = re.compile(r"^\..+\.[a-z0-9_]{8}\.partial(\.[A-Za-z0-9.]+)?$")
 
 
 @contextlib.contextmanager
@@ -73,3 +77,27 @@ def write_json(path, content, indent: int | None = 2) -> None:
     with atomic_path(path, suffix=".json") as temporary:
         with open(temporary, "w") as file:
             json.dump(content, file, indent=indent)
+
+
+def remove_partial_files(directory) -> list:
+    """Removes the temporary files that writes killed mid-way left in a folder.
+
+    Only files named as `atomic_path` names its temporary files are touched.
+
+    Args:
+        directory: the folder (a missing folder has none).
+
+    Returns:
+        The names of the removed files.
+
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return []
+    removed = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if _PARTIAL_FILE.match(name) and os.path.isfile(path):
+            os.remove(path)
+            removed.append(name)
+    return removed
