@@ -1,7 +1,6 @@
 """The README's main job: LORD on rendered objects, end to end, in minutes on a CPU."""
 
 import os
-import shutil
 import time
 
 import keras
@@ -12,6 +11,12 @@ from keras_lord.evaluation import content_transfer_error, probe_accuracy
 from keras_lord.training_run import train_run
 from keras_lord.utils.files import write_json
 from keras_lord.utils.image_grid import save_png, translation_grid
+
+SUMMARY_FILE = "summary.json"
+GRID_FILE = "held_out_translations.png"
+TRUTH_FILE = "held_out_ground_truth.png"
+# What the demo writes next to its run folder; `force` removes these and nothing else.
+DEMO_OUTPUTS = (SUMMARY_FILE, GRID_FILE, TRUTH_FILE)
 
 
 def synthetic_split(
@@ -67,7 +72,8 @@ def run_demo(
             was tuned on datasets a hundred times larger: here each content code gets too
             few steps to outgrow the noise at `3e-3`.
         held_out_classes: objects kept out of training.
-        force: start over even if `output_dir` holds a finished run.
+        force: start over even if `output_dir` holds a finished run: the demo's files and
+            the run's own files are removed, nothing else.
         verbose: Keras verbosity.
 
     Returns:
@@ -77,14 +83,18 @@ def run_demo(
         FileExistsError: if `output_dir` holds a finished run and `force` is false.
 
     """
-    summary_path = os.path.join(output_dir, "summary.json")
-    if os.path.exists(summary_path):
-        if not force:
-            raise FileExistsError(
-                f"{output_dir} holds a finished demo ({summary_path}); pass --force to redo it "
-                "or choose another --out."
-            )
-        shutil.rmtree(output_dir)
+    summary_path = os.path.join(output_dir, SUMMARY_FILE)
+    if os.path.exists(summary_path) and not force:
+        raise FileExistsError(
+            f"{output_dir} holds a finished demo ({summary_path}); pass --force to redo it "
+            "or choose another --out."
+        )
+    if force:
+        # The demo's own files only; the run folder's are `train_run(force=True)`'s to remove.
+        for name in DEMO_OUTPUTS:
+            path = os.path.join(output_dir, name)
+            if os.path.exists(path):
+                os.remove(path)
     os.makedirs(output_dir, exist_ok=True)
     print(f"keras-lord demo on the {keras.backend.backend()} backend -> {output_dir}")
     print(f"Rendering {num_classes} objects from {num_views} viewpoints")
@@ -100,6 +110,7 @@ def run_demo(
         encoder_epochs=encoder_epochs,
         batch_size=batch_size,
         latent_learning_rate=latent_learning_rate,
+        force=force,
         verbose=verbose,
     )
     seconds = time.perf_counter() - start
@@ -121,8 +132,8 @@ def run_demo(
     truth = objects.render(
         np.repeat(test.class_ids[rows], len(columns)), np.tile(test.content_ids[columns], len(rows))
     ).reshape(table.shape)
-    grid_path = os.path.join(output_dir, "held_out_translations.png")
-    truth_path = os.path.join(output_dir, "held_out_ground_truth.png")
+    grid_path = os.path.join(output_dir, GRID_FILE)
+    truth_path = os.path.join(output_dir, TRUTH_FILE)
     save_png(grid_path, translation_grid(test.images[rows], test.images[columns], table), 3)
     save_png(truth_path, translation_grid(test.images[rows], test.images[columns], truth), 3)
 

@@ -9,17 +9,17 @@ def test_compile_keeps_keras_signature(tiny_data, tmp_path):
     with pytest.raises(ValueError, match="leave `loss`"):
         trainer.compile(loss="mse")
     trainer.compile(
-        optimizer=keras.optimizers.SGD(1e-3),
+        optimizer=keras.optimizers.SGD(1e-3, name="network_sgd"),
         metrics=[keras.metrics.MeanAbsoluteError(name="pixel_mae")],
         latent_learning_rate=1e-2,
     )
-    assert set(trainer.learning_rates()) == {"sgd", "latent_adam"}
+    assert set(trainer.learning_rates()) == {"network_sgd", "latent_adam"}
     history = trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0).history
     # The compiled metric compares generated and input images in [0, 1].
     assert 0 < history["pixel_mae"][0] < 1
     trainer.save(tmp_path / "t.keras")
     loaded = keras.saving.load_model(tmp_path / "t.keras")
-    assert set(loaded.learning_rates()) == {"sgd", "latent_adam"}
+    assert set(loaded.learning_rates()) == {"network_sgd", "latent_adam"}
     history = loaded.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0).history
     assert "pixel_mae" in history
 

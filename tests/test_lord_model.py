@@ -5,7 +5,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
-from conftest import run_python, tiny_trainer, to_numpy
+from conftest import tiny_trainer, to_numpy
 
 import keras_lord
 from keras_lord.models import LordModel
@@ -37,21 +37,14 @@ def test_trainer_saves_a_deployable_model_without_training_state(tiny_data, tmp_
     size = (tmp_path / "model.keras").stat().st_size
     assert size < (tmp_path / "trainer.keras").stat().st_size
 
-    # keras_lord.load gives the same LordModel from either file, in a fresh process.
+    # keras_lord.load gives the same LordModel from either file (a fresh process reloads
+    # LordModel files in test_shared_harness.py).
     codes = np.random.default_rng(0).normal(size=(2, 16)).astype("float32")
     expected = trainer.decode(codes, codes)
-    np.save(tmp_path / "codes.npy", codes)
-    run_python(
-        "import numpy as np, keras_lord\n"
-        "codes = np.load('codes.npy')\n"
-        "for name in ('model.keras', 'trainer.keras'):\n"
-        "    model = keras_lord.load(name)\n"
-        "    assert isinstance(model, keras_lord.LordModel), type(model)\n"
-        "    np.save(name + '.npy', model.decode(codes, codes))\n",
-        cwd=tmp_path,
-    )
     for name in ("model.keras", "trainer.keras"):
-        np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"), expected, atol=1e-6)
+        model = keras_lord.load(tmp_path / name)
+        assert isinstance(model, LordModel), (name, type(model))
+        np.testing.assert_allclose(model.decode(codes, codes), expected, atol=1e-6)
 
 
 def test_model_refuses_encoding_before_stage2_and_checks_images(tiny_data):
