@@ -68,7 +68,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         try:
             with open(self.state_path) as file:
                 state = json.load(file)
-            state["epoch"], state["weights"]
+            missing = [key for key in ("epoch", "weights") if key not in state]
+            if missing:
+                raise KeyError(f"no {missing}")
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(
                 f"{self.state_path} is not a checkpoint state keras-lord wrote ({error}); "

@@ -373,8 +373,7 @@ class LordModel(keras.Model):
 
         # Built once per process and dtype: its frozen VGG is 15M weights.
         dtype = self.generator.layer_dtype
-        key = keras.saving.serialize_keras_object(dtype) if dtype is not None else None
-        key = repr(key)
+        key = getattr(dtype, "name", dtype)
         if key not in _DEFAULT_PERCEPTUAL_LOSSES:
             _DEFAULT_PERCEPTUAL_LOSSES[key] = VGGPerceptualLoss(dtype=dtype)
         return _DEFAULT_PERCEPTUAL_LOSSES[key]
