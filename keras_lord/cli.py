@@ -65,6 +65,28 @@ def positive_float(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def _layer_names(text: str) -> tuple:
+    from keras_lord.backbones.vgg16 import VGG16_LAYER_ORDER
+
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in VGG16_LAYER_ORDER]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown VGG16 layers {unknown or text!r}; choose from {', '.join(VGG16_LAYER_ORDER)}"
+        )
+    return names
+
+
 def _train(arguments):
     from keras_lord.data import LordData
     from keras_lord.training_run import train_run
@@ -83,6 +105,7 @@ def _train(arguments):
         batch_size=arguments.batch_size,
         latent_learning_rate=arguments.latent_lr,
         table_updates=arguments.table_updates,
+        perceptual_layers=arguments.perceptual_layers,
         force=arguments.force,
         seed=arguments.seed,
         precision=arguments.precision,
@@ -147,12 +170,12 @@ def _as_8_bit(picture, path):
 
 def _read_npz_images(path):
     from keras_lord.data import validate_images
-    from keras_lord.data.lord_data import open_npz
+    from keras_lord.data.lord_data import open_npz, read_array
 
     with open_npz(path) as archive:
         if "imgs" not in archive.files:
             raise ValueError(f"{path} has no `imgs` array (the LORD reference layout).")
-        images = archive["imgs"]
+        images = read_array(archive, "imgs", path)
     return validate_images(images[..., None] if images.ndim == 3 else images, path)
 
 
@@ -245,6 +268,32 @@ def _evaluate(arguments):
         print(f"Wrote {arguments.json}")
 
 
+def _prepare(arguments):
+    from keras_lord.datasets.prepare import prepare_dataset
+
+    options = {"size": arguments.size}
+    if arguments.dataset != "smallnorb":
+        options["seed"] = arguments.seed
+    if arguments.dataset in ("folder", "csv"):
+        options["skip_unreadable"] = arguments.skip_unreadable
+    if arguments.held_out_classes is not None:
+        if arguments.dataset != "cars3d":
+            raise ValueError("--held-out-classes is for cars3d; use --held-out-share.")
+        options["held_out"] = arguments.held_out_classes
+    if arguments.held_out_share is not None:
+        if arguments.dataset in ("cars3d", "smallnorb"):
+            raise ValueError(f"{arguments.dataset} holds out classes, not a share of images.")
+        options["held_out"] = arguments.held_out_share
+    info = prepare_dataset(
+        arguments.dataset, arguments.data_dir, arguments.out, force=arguments.force, **options
+    )
+    print(
+        f"{arguments.out}: {info['train']['images']} training images of "
+        f"{info['train']['classes']} classes, {info['test']['images']} held-out images of "
+        f"{info['test']['classes']} classes ({info['num_classes']} classes in all)"
+    )
+
+
 def _demo(arguments):
     from keras_lord.demo import run_demo
 
@@ -295,6 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
         "whole tables (the authors' code)",
     )
     train.add_argument(
+        "--perceptual-layers",
+        type=_layer_names,
+        default=None,
+        help="comma-separated VGG16 layers of the perceptual loss, e.g. "
+        "block1_conv2,block2_conv2 (default: five layers down to block5_pool)",
+    )
+    train.add_argument(
         "--precision",
         choices=["float32", "bfloat16"],
         default="float32",
@@ -328,6 +384,44 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pairs", type=positive_int, default=500, help="content-transfer pairs")
     evaluate.add_argument("--lpips", choices=["vgg16", "alexnet", "none"], default="vgg16")
     evaluate.set_defaults(handler=_evaluate)
+
+    prepare = commands.add_parser(
+        "prepare",
+        help="read a dataset as published (or your own images) into train.npz and test.npz",
+    )
+    prepare.add_argument(
+        "dataset", choices=["cars3d", "smallnorb", "smallnorb_poses", "folder", "csv"]
+    )
+    prepare.add_argument(
+        "--data-dir",
+        required=True,
+        help="the downloaded files (folder or archive); a class-folder tree for `folder`; "
+        "the CSV (file,class[,content]) for `csv`",
+    )
+    prepare.add_argument(
+        "--out", required=True, help="folder for train.npz, test.npz, dataset.json"
+    )
+    prepare.add_argument("--size", type=positive_int, default=64, help="image side (default 64)")
+    prepare.add_argument("--seed", type=int, default=0, help="seed of the held-out choice")
+    prepare.add_argument(
+        "--held-out-classes",
+        type=positive_int,
+        default=None,
+        help="cars3d: car models held out (default 20, the paper's)",
+    )
+    prepare.add_argument(
+        "--held-out-share",
+        type=_share,
+        default=None,
+        help="smallnorb_poses, folder, csv: share of images held out (default 0.1)",
+    )
+    prepare.add_argument(
+        "--skip-unreadable",
+        action="store_true",
+        help="folder and csv: leave out files that are not readable images (they are listed)",
+    )
+    prepare.add_argument("--force", action="store_true", help="replace another preparation")
+    prepare.set_defaults(handler=_prepare)
 
     demo = commands.add_parser(
         "demo", help="train on built-in rendered objects and translate held-out ones"

@@ -8,7 +8,7 @@ import numpy as np
 
 from keras_lord.data import SyntheticObjects
 from keras_lord.evaluation import content_transfer_error, probe_accuracy
-from keras_lord.training_run import train_run
+from keras_lord.training_run import check_run_arguments, train_run
 from keras_lord.utils.files import write_json
 from keras_lord.utils.image_grid import save_png, translation_grid
 
@@ -81,8 +81,17 @@ def run_demo(
 
     Raises:
         FileExistsError: if `output_dir` holds a finished run and `force` is false.
+        ValueError: for an argument out of range, before anything is written or removed.
 
     """
+    check_run_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate)
+    for name, value in (("num_classes", num_classes), ("num_views", num_views)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+            raise ValueError(f"`{name}` must be an integer of at least 2; got {value!r}.")
+    if not 1 <= held_out_classes < num_classes:
+        raise ValueError(
+            f"`held_out_classes` must lie in [1, num_classes); got {held_out_classes!r}."
+        )
     summary_path = os.path.join(output_dir, SUMMARY_FILE)
     if os.path.exists(summary_path) and not force:
         raise FileExistsError(

@@ -10,14 +10,16 @@ import time
 import keras
 import numpy as np
 
+from keras_lord.backbones.vgg16 import VGG16_LAYER_ORDER
 from keras_lord.callbacks import FiniteLossGuard, ResumableCheckpoint, TranslationGrid
 from keras_lord.data import LordData
+from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
-from keras_lord.trainers.lord_trainer import LordTrainer
+from keras_lord.trainers.lord_trainer import PRECISIONS, LordTrainer
 from keras_lord.trainers.optimization import TABLE_UPDATES
-from keras_lord.utils.files import remove_partial_files, write_json
+from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
 from keras_lord.utils.run_lock import RunLock
 
 STAGE1_FILE = "stage1.keras"
@@ -60,7 +62,22 @@ def data_fingerprint(data: LordData) -> dict:
     }
 
 
-def _check_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate):
+def check_run_arguments(
+    epochs, encoder_epochs, batch_size, latent_learning_rate, perceptual_layers=None
+) -> None:
+    """Checks the numbers of a run before anything is written.
+
+    Args:
+        epochs: stage-1 epochs.
+        encoder_epochs: stage-2 epochs.
+        batch_size: batch size.
+        latent_learning_rate: stage-1 learning rate of the tables.
+        perceptual_layers: VGG16 layer names, or `None`.
+
+    Raises:
+        ValueError: naming the first argument out of range.
+
+    """
     for name, value in (
         ("epochs", epochs),
         ("encoder_epochs", encoder_epochs),
@@ -68,9 +85,21 @@ def _check_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate):
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer; got {value!r}.")
-    rate = float(latent_learning_rate)
-    if not math.isfinite(rate) or rate <= 0:
-        raise ValueError(f"`latent_learning_rate` must be a finite positive number; got {rate}.")
+    rate = latent_learning_rate
+    if (
+        isinstance(rate, bool)
+        or not isinstance(rate, (int, float, np.integer, np.floating))
+        or not math.isfinite(rate)
+        or rate <= 0
+    ):
+        raise ValueError(f"`latent_learning_rate` must be a finite positive number; got {rate!r}.")
+    if perceptual_layers is not None:
+        unknown = [layer for layer in perceptual_layers if layer not in VGG16_LAYER_ORDER]
+        if unknown or not perceptual_layers:
+            raise ValueError(
+                f"`perceptual_layers` must name VGG16 layers; got {list(perceptual_layers)}. "
+                f"Choose from {', '.join(VGG16_LAYER_ORDER)}."
+            )
 
 
 def _read_settings(run_path):
@@ -99,6 +128,7 @@ def train_run(
     batch_size: int = 64,
     latent_learning_rate: float = 3e-3,
     table_updates: str = "rowwise",
+    perceptual_layers: tuple | None = None,
     force: bool = False,
     seed: int = 0,
     verbose: int = 1,
@@ -124,6 +154,9 @@ def train_run(
         latent_learning_rate: stage-1 learning rate of the class and content tables. Raise
             it for small datasets: see the concepts page on table rows.
         table_updates: `"rowwise"` or `"dense"` Adam for the tables (`LordTrainer.compile`).
+        perceptual_layers: VGG16 layers of the perceptual loss (`VGGPerceptualLoss`'s
+            `feature_layers`); `None` for its defaults. Shallower layers train faster and
+            fit images smaller than 32x32.
         force: start over in a folder that holds a finished run, or one with other settings
             or data: the files a run writes (`RUN_OUTPUTS`) are removed, nothing else.
         seed: seed of the model's initial weights and noise.
@@ -144,7 +177,9 @@ def train_run(
 
     """
     output_dir = os.fspath(output_dir)
-    _check_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate)
+    check_run_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate, perceptual_layers)
+    if perceptual_layers is not None:
+        perceptual_layers = [str(layer) for layer in perceptual_layers]
     num_adain_layers = trainer_arguments.get(
         "num_adain_layers", get_preset(preset)["num_adain_layers"]
     )
@@ -161,6 +196,7 @@ def train_run(
         "batch_size": batch_size,
         "latent_learning_rate": latent_learning_rate,
         "table_updates": table_updates,
+        "perceptual_layers": perceptual_layers,
         "seed": seed,
         "trainer_arguments": trainer_arguments,
         "data": data_fingerprint(data),
@@ -171,8 +207,10 @@ def train_run(
         if os.path.exists(run_path):
             previous = _read_settings(run_path)
             if previous is not None:
-                # Runs of keras-lord 0.1 recorded no fingerprint of their data.
+                # Runs of keras-lord 0.1 recorded no fingerprint of their data, and those
+                # of 0.2.0 no perceptual layers.
                 previous.setdefault("data", settings["data"])
+                previous.setdefault("perceptual_layers", None)
             finished = os.path.exists(model_path)
             if previous is None:
                 reason = f"holds an unreadable {RUN_FILE}"
@@ -191,11 +229,23 @@ def train_run(
                 )
             if reason:
                 _remove_run_outputs(output_dir)
-        for stage in ("", "stage1", "stage2"):
-            remove_partial_files(os.path.join(output_dir, CHECKPOINT_FOLDER, stage))
-        remove_partial_files(output_dir)
+        for folder in (
+            "",
+            GRID_FOLDER,
+            CHECKPOINT_FOLDER,
+            os.path.join(CHECKPOINT_FOLDER, "stage1"),
+            os.path.join(CHECKPOINT_FOLDER, "stage2"),
+        ):
+            remove_partial_files(os.path.join(output_dir, folder))
         trainer = _build_or_load_trainer(
-            data, output_dir, preset, latent_learning_rate, table_updates, seed, trainer_arguments
+            data,
+            output_dir,
+            preset,
+            latent_learning_rate,
+            table_updates,
+            perceptual_layers,
+            seed,
+            trainer_arguments,
         )
         # Written once the trainer could be built, so a start that failed on the way leaves
         # no settings behind to refuse the next, corrected command with.
@@ -206,12 +256,29 @@ def train_run(
 
 
 def _build_or_load_trainer(
-    data, output_dir, preset, latent_learning_rate, table_updates, seed, trainer_arguments
+    data,
+    output_dir,
+    preset,
+    latent_learning_rate,
+    table_updates,
+    perceptual_layers,
+    seed,
+    trainer_arguments,
 ):
     stage1_path = os.path.join(output_dir, STAGE1_FILE)
     if os.path.exists(stage1_path):
         print(f"Stage 1 already done: loading {stage1_path}")
         return load_trainer(stage1_path)
+    if perceptual_layers is not None:
+        precision = trainer_arguments.get("precision", "float32")
+        trainer_arguments = dict(
+            trainer_arguments,
+            perceptual_loss=VGGPerceptualLoss(
+                feature_layers=perceptual_layers,
+                dtype=PRECISIONS.get(precision),
+                name="perceptual_loss",
+            ),
+        )
     trainer = LordTrainer(
         num_classes=data.num_classes,
         num_samples=data.num_samples,
@@ -258,6 +325,7 @@ def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose):
         keras.callbacks.CSVLogger(os.path.join(output_dir, f"{stage}_log.csv"), append=True),
         ResumableCheckpoint(os.path.join(output_dir, CHECKPOINT_FOLDER, stage)),
     ]
+    _keep_logged_epochs(os.path.join(output_dir, f"{stage}_log.csv"), callbacks[-1])
     start = time.perf_counter()
     history = trainer.fit(
         inputs, batch_size=batch_size, epochs=epochs, callbacks=callbacks, verbose=verbose
@@ -265,3 +333,28 @@ def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose):
     if history.epoch:
         seconds = time.perf_counter() - start
         print(f"{stage}: {len(history.epoch)} epochs in {seconds:.0f}s; last grid {grid.last_path}")
+
+
+def _keep_logged_epochs(log_path, checkpoint):
+    """Drops the log rows of epochs that the checkpoint does not hold.
+
+    A kill after an epoch's row was written and before its checkpoint leaves a row for an
+    epoch that the resumed run trains again; a kill inside the write leaves half a row.
+    """
+    if not os.path.exists(log_path):
+        return
+    with open(log_path) as file:
+        lines = file.read().splitlines(keepends=True)
+    completed = checkpoint.completed_epochs()
+    kept = lines[:1] + [line for line in lines[1:] if _logged_epoch(line) < completed]
+    if kept != lines:
+        with atomic_path(log_path, suffix=".csv") as temporary:
+            with open(temporary, "w") as file:
+                file.writelines(kept)
+
+
+def _logged_epoch(line) -> float:
+    field = line.split(",", 1)[0]
+    if not line.endswith("\n") or not field.isdigit():
+        return math.inf
+    return int(field)

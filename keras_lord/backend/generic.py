@@ -5,6 +5,8 @@ JAX uses its table row access; other backends (e.g. torch) have dense table upda
 
 from keras import ops
 
+from keras_lord.data.epoch_batches import EpochBatches
+
 
 def gather_rows(variable, row_ids):
     """Rows of a 2-D variable.
@@ -56,17 +58,20 @@ def row_gradient_train_step(trainer, *arguments):
     check_rowwise_supported()
 
 
-def fit_inputs(inputs: dict, batch_size: int, shuffle: bool, seed: int | None) -> tuple:
-    """Numpy inputs go to `fit` as they are.
+def fit_inputs(
+    inputs: dict, batch_size: int, shuffle: bool, seed: int, first_epoch: int = 0
+) -> tuple:
+    """Feeds numpy inputs to `fit` as a `PyDataset` of the batches `epoch_order` gives.
 
     Args:
         inputs: dict of arrays.
         batch_size: samples per batch.
-        shuffle: whether to shuffle.
-        seed: unused.
+        shuffle: whether each epoch visits the samples in a new random order.
+        seed: seed of the shuffling.
+        first_epoch: the number of the first epoch (that of a resumed training).
 
     Returns:
-        `(None, None)`.
+        `(dataset, None)`: the `EpochBatches`, whose length Keras takes as the epoch's steps.
 
     """
-    return None, None
+    return EpochBatches(inputs, batch_size, seed, first_epoch, shuffle), None

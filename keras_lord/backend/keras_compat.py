@@ -3,13 +3,16 @@
 Keras has no public hooks for a few things keras-lord needs: a training step that
 differentiates gathered table rows has to reproduce the loss and metric bookkeeping of
 Keras' own `train_step`; row-wise Adam reads Adam's moment slots; a resumed `fit` starts at
-a later epoch. Each helper here wraps one such private name, and `tests/test_keras_compat.py`
-checks each against the installed Keras, so that a Keras release that renames one fails
-there, loudly, rather than deep in a training run. `pyproject.toml` bounds keras to the
-releases these tests passed on.
+a later epoch; a checkpoint is built in memory before it is written. Each helper here wraps
+one such private name, and `tests/test_keras_compat.py` checks each against the installed
+Keras, so that a Keras release that renames one fails there, loudly, rather than deep in a
+training run. `pyproject.toml` bounds keras to the releases these tests passed on.
 """
 
+import io
+
 import keras
+from keras.src.saving import saving_lib
 from keras.src.trainers.data_adapters import data_adapter_utils
 
 
@@ -45,9 +48,7 @@ def tracked_loss(model: keras.Model, x, y, y_pred, sample_weight, batch_size):
         The scalar loss.
 
     """
-    loss = model._compute_loss(
-        x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
-    )
+    loss = model._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
     model._loss_tracker.update_state(loss, sample_weight=batch_size)
     return loss
 
@@ -113,6 +114,29 @@ def set_initial_epoch(model: keras.Model, epoch: int | None) -> None:
 
     """
     model._initial_epoch = epoch
+
+
+def weights_file_bytes(model: keras.Model) -> bytes:
+    """The content of the file `model.save_weights` writes, built in memory.
+
+    Written to disk by keras-lord itself, a full disk is one `OSError` of a plain write.
+    HDF5 writing to a file on a full disk fails as well, but keeps the file open, and the
+    process crashes with a segmentation fault when it exits.
+
+    Args:
+        model: a built model.
+
+    Returns:
+        The bytes of a `.weights.h5` file, which `model.load_weights` reads.
+
+    """
+    buffer = io.BytesIO()
+    store = saving_lib.H5IOStore(buffer, mode="w")
+    saving_lib._save_state(
+        model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set()
+    )
+    store.close()
+    return buffer.getvalue()
 
 
 def flatten_layers(model: keras.Model) -> list:

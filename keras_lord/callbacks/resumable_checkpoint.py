@@ -4,7 +4,7 @@ import os
 
 import keras
 
-from keras_lord.backend.keras_compat import set_initial_epoch
+from keras_lord.backend.keras_compat import set_initial_epoch, weights_file_bytes
 from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
 from keras_lord.version import __version__
 
@@ -54,28 +54,38 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         return os.path.join(self.directory, STATE_FILE)
 
     def completed_epochs(self) -> int:
-        """Epochs finished according to the checkpoint on disk (0 if there is none)."""
-        if not os.path.exists(self.state_path):
-            return 0
-        with open(self.state_path) as file:
-            return int(json.load(file)["epoch"])
+        """Epochs finished according to the checkpoint on disk (0 if there is none).
 
-    def on_train_begin(self, logs=None):
-        # A write that a crash cut off leaves its temporary file; the state never names it.
-        remove_partial_files(self.directory)
+        Raises:
+            ValueError: if `state.json` is not one keras-lord wrote.
+
+        """
+        state = self._read_state()
+        return 0 if state is None else int(state["epoch"])
+
+    def _read_state(self):
         if not os.path.exists(self.state_path):
-            return
+            return None
         try:
             with open(self.state_path) as file:
                 state = json.load(file)
             missing = [key for key in ("epoch", "weights") if key not in state]
             if missing:
                 raise KeyError(f"no {missing}")
+            int(state["epoch"])
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(
                 f"{self.state_path} is not a checkpoint state keras-lord wrote ({error}); "
                 f"remove {self.directory} to start over."
             ) from error
+        return state
+
+    def on_train_begin(self, logs=None):
+        # A write that a crash cut off leaves its temporary file; the state never names it.
+        remove_partial_files(self.directory)
+        state = self._read_state()
+        if state is None:
+            return
         weights_path = os.path.join(self.directory, state["weights"])
         if not os.path.exists(weights_path):
             raise FileNotFoundError(
@@ -103,10 +113,22 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         set_initial_epoch(self.model, None)
 
     def on_epoch_end(self, epoch, logs=None):
-        os.makedirs(self.directory, exist_ok=True)
         name = f"epoch_{epoch + 1:04d}.weights.h5"
-        with atomic_path(os.path.join(self.directory, name), suffix=".weights.h5") as temporary:
-            self.model.save_weights(temporary)
+        content = weights_file_bytes(self.model)
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            with atomic_path(os.path.join(self.directory, name), suffix=".weights.h5") as path:
+                with open(path, "wb") as file:
+                    file.write(content)
+        except OSError as error:
+            kept = self.completed_epochs()
+            raise type(error)(
+                error.errno,
+                f"Could not write the checkpoint of epoch {epoch + 1} to {self.directory} "
+                f"({error.strerror or error}). The last complete checkpoint "
+                f"({f'epoch {kept}' if kept else 'none yet'}) is kept: free some space or fix "
+                "the folder's permissions, and run again to resume.",
+            ) from error
         state = {
             "epoch": epoch + 1,
             "weights": name,

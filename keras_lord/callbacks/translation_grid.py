@@ -3,6 +3,7 @@ import os
 import keras
 import numpy as np
 
+from keras_lord.utils.files import remove_partial_files
 from keras_lord.utils.image_grid import save_png, translation_grid
 
 
@@ -22,6 +23,9 @@ class TranslationGrid(keras.callbacks.Callback):
         scale: integer enlargement of the PNG.
         seed: seed of the choice of sources.
         filename_prefix: put before `translations_epoch_XXXX.png`.
+
+    Each PNG is written under a temporary name and renamed into place; the temporary file
+    of a write that a crash cut off is removed at the start of the next `fit`.
 
     Example:
     ```python
@@ -59,6 +63,9 @@ class TranslationGrid(keras.callbacks.Callback):
         self.scale = int(scale)
         self.filename_prefix = filename_prefix
         self.last_path = None
+
+    def on_train_begin(self, logs=None):
+        remove_partial_files(self.directory)
 
     def on_epoch_end(self, epoch, logs=None):
         is_last = epoch + 1 == self.params.get("epochs") if self.params else False

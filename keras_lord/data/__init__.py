@@ -7,6 +7,7 @@ from keras_lord.data.contract import (
     CheckedPyDataset,
     TrainingContract,
 )
+from keras_lord.data.epoch_batches import EpochBatches, epoch_order
 from keras_lord.data.lord_data import LordData
 from keras_lord.data.pixels import to_uint8, unit_float, unit_float_tensor
 from keras_lord.data.synthetic import SyntheticObjects
@@ -17,9 +18,11 @@ __all__ = [
     "IMAGE_KEY",
     "SAMPLE_ID_KEY",
     "CheckedPyDataset",
+    "EpochBatches",
     "LordData",
     "SyntheticObjects",
     "TrainingContract",
+    "epoch_order",
     "to_uint8",
     "unit_float",
     "unit_float_tensor",

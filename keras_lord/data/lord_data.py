@@ -50,6 +50,30 @@ def open_npz(path):
         archive.close()
 
 
+def read_array(archive, key: str, path) -> np.ndarray:
+    """Reads one array of an open `.npz`, with a clear error for a damaged or unsafe one.
+
+    Args:
+        archive: from `open_npz`.
+        key: the array's name.
+        path: the file, for messages.
+
+    Returns:
+        The array.
+
+    Raises:
+        ValueError: if the array cannot be read, or holds pickled Python objects.
+
+    """
+    try:
+        return archive[key]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise ValueError(
+            f"{path}: the array `{key}` cannot be read ({error}); keras-lord reads numeric "
+            "arrays only, never pickled objects. Write it again with `np.savez`."
+        ) from error
+
+
 @dataclasses.dataclass
 class LordData:
     """Images labelled by class (and optionally by content), ready for `LordTrainer.fit`.
@@ -86,16 +110,15 @@ class LordData:
 
     def __post_init__(self):
         self.images = validate_images(self.images)
-        class_ids = np.asarray(self.class_ids)
+        largest_id = np.iinfo(np.int32).max
+        class_ids = validate_ids(self.class_ids, largest_id, "class_ids", len(self.images))
         if self.num_classes is None:
-            if class_ids.size == 0 or not np.issubdtype(class_ids.dtype, np.number):
-                raise ValueError("`class_ids` must be a non-empty vector of integers.")
             self.num_classes = int(class_ids.max()) + 1
-        self.num_classes = int(self.num_classes)
+        self.num_classes = _class_count(self.num_classes)
         self.class_ids = validate_ids(class_ids, self.num_classes, "class_ids", len(self.images))
         if self.content_ids is not None:
             self.content_ids = validate_ids(
-                self.content_ids, np.iinfo(np.int32).max, "content_ids", len(self.images)
+                self.content_ids, largest_id, "content_ids", len(self.images)
             )
 
     @property
@@ -197,12 +220,12 @@ class LordData:
                     f"`classes` (N,), with optional `contents` and `n_classes`. "
                     f"Found: {archive.files}."
                 )
-            images = archive["imgs"]
+            images = read_array(archive, "imgs", path)
             if images.ndim == 3:
                 images = images[..., None]
             num_classes = None
             if "n_classes" in archive.files:
-                num_classes = archive["n_classes"]
+                num_classes = read_array(archive, "n_classes", path)
                 if num_classes.ndim != 0 or not np.issubdtype(num_classes.dtype, np.integer):
                     raise ValueError(
                         f"{path}: `n_classes` must be one integer; got an array of shape "
@@ -211,7 +234,21 @@ class LordData:
                 num_classes = int(num_classes)
             return cls(
                 images=images,
-                class_ids=archive["classes"],
+                class_ids=read_array(archive, "classes", path),
                 num_classes=num_classes,
-                content_ids=archive["contents"] if "contents" in archive.files else None,
+                content_ids=(
+                    read_array(archive, "contents", path) if "contents" in archive.files else None
+                ),
             )
+
+
+def _class_count(num_classes) -> int:
+    value = np.asarray(num_classes)
+    if value.ndim != 0 or value.dtype.kind not in "iu" or isinstance(num_classes, bool):
+        raise ValueError(
+            f"`num_classes` must be one positive integer; got {num_classes!r}. Leave it unset "
+            "to take `max(class_ids) + 1`."
+        )
+    if int(value) < 1:
+        raise ValueError(f"`num_classes` must be at least 1; got {int(value)}.")
+    return int(value)

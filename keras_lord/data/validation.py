@@ -87,7 +87,8 @@ def validate_ids(ids: np.ndarray, count: int, name: str, num_images: int) -> np.
     if len(ids) != num_images:
         raise ValueError(f"`{name}` has {len(ids)} entries but there are {num_images} images.")
     if not np.issubdtype(ids.dtype, np.integer):
-        if np.issubdtype(ids.dtype, np.floating) and np.all(ids == np.round(ids)):
+        integral = np.issubdtype(ids.dtype, np.floating) and np.all(np.isfinite(ids))
+        if integral and np.all(ids == np.round(ids)):
             ids = ids.astype("int64")
         else:
             raise TypeError(f"`{name}` must hold integers; got dtype {ids.dtype}.")

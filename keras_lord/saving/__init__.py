@@ -31,6 +31,18 @@ def _saved_class(path) -> tuple:
     return config.get("class_name")
 
 
+def _load_keras_file(path):
+    # A file cut off or damaged after its config: the zip's checksums or the weights' HDF5
+    # reader find it, and say so in their own terms.
+    try:
+        return keras.saving.load_model(path)
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise ValueError(
+            f"{path} is damaged or incomplete ({type(error).__name__}: {error}); load a "
+            "complete copy, or train again."
+        ) from error
+
+
 def load_trainer(path: str | os.PathLike):
     """Loads a `LordTrainer` saved with `trainer.save`, to go on training it.
 
@@ -46,7 +58,7 @@ def load_trainer(path: str | os.PathLike):
     Raises:
         FileNotFoundError: if there is no file at `path`.
         TypeError: if the file holds another kind of model.
-        ValueError: if the file is not a `.keras` file.
+        ValueError: if the file is not a `.keras` file, or is damaged.
 
     Example:
     ```python
@@ -61,7 +73,7 @@ def load_trainer(path: str | os.PathLike):
     class_name = _saved_class(path)
     if class_name != "LordTrainer":
         raise TypeError(f"{path} holds a {class_name}, not a keras_lord LordTrainer.")
-    trainer = keras.saving.load_model(path)
+    trainer = _load_keras_file(path)
     if not isinstance(trainer, LordTrainer):
         raise TypeError(f"{path} holds a {type(trainer).__name__}, not a LordTrainer.")
     return trainer
@@ -84,7 +96,7 @@ def load(path: str | os.PathLike):
     Raises:
         FileNotFoundError: if there is no model at `path`.
         TypeError: if the file holds another kind of model.
-        ValueError: if the file is not a `.keras` file.
+        ValueError: if the file is not a `.keras` file, or is damaged.
 
     Example:
     ```python
@@ -101,7 +113,7 @@ def load(path: str | os.PathLike):
         return load_trainer(path).model
     if class_name != "LordModel":
         raise TypeError(f"{path} holds a {class_name}, not a keras_lord LordModel.")
-    model = keras.saving.load_model(path)
+    model = _load_keras_file(path)
     if not isinstance(model, LordModel):
         raise TypeError(f"{path} holds a {type(model).__name__}, not a LordModel.")
     return model

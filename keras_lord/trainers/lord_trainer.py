@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_lord import backend
+from keras_lord.callbacks.resumable_checkpoint import ResumableCheckpoint
 from keras_lord.data.contract import IMAGE_KEY, TrainingContract
 from keras_lord.data.pixels import unit_float_tensor
 from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
@@ -175,6 +176,10 @@ class LordTrainer(keras.Model):
         self.noise_std = float(settings["noise_std"])
         self.content_decay = float(content_decay)
         self.seed = seed
+        # Without a seed, the batch order is random once per trainer, as Keras' would be.
+        self._shuffle_seed = (
+            seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+        )
         self.precision = precision
         self.model = model
         self.tables = FactorTables.for_lord(
@@ -481,10 +486,13 @@ class LordTrainer(keras.Model):
         batch. The cosine decay spans `epochs` times the training steps of an epoch
         (without the `validation_split` share).
 
-        Under TensorFlow, a dict of arrays is fed as one dataset that repeats, with
-        `steps_per_epoch` set, so one input iterator serves all epochs (a new one per epoch
-        made the first step of most epochs 1 - 2 s slower). Each epoch still visits every
-        sample once, in a new order when `shuffle` (the default).
+        A dict of arrays is fed in batches that depend on the seed and the epoch's number
+        only (`keras_lord.data.epoch_batches`): each epoch visits every sample once, in a new
+        order when `shuffle` (the default), and a `fit` resumed by a `ResumableCheckpoint`
+        (or given `initial_epoch`) sees the batches an uninterrupted one saw, so with a
+        `seed` it ends with the same weights. Under TensorFlow they come as one dataset that
+        repeats, with `steps_per_epoch` set, so one input iterator serves all epochs (a new
+        one per epoch made the first step of most epochs 1 - 2 s slower).
 
         Args:
             x: a dict of numpy arrays `{"image", "class_id", "sample_id"}` (see
@@ -522,7 +530,13 @@ class LordTrainer(keras.Model):
             # A tf.data.Dataset comes in its own order; Keras warns that it cannot shuffle it.
             shuffle = False
         elif isinstance(x, dict) and steps_per_epoch is None and not validation_split:
-            dataset, steps_of_dataset = backend.fit_inputs(x, batch_size or 32, shuffle, self.seed)
+            dataset, steps_of_dataset = backend.fit_inputs(
+                x,
+                batch_size or 32,
+                shuffle,
+                self._shuffle_seed,
+                _first_epoch(kwargs.get("initial_epoch", 0), kwargs.get("callbacks")),
+            )
             if dataset is not None:
                 x, steps_per_epoch, batch_size, shuffle = dataset, steps_of_dataset, None, False
         return super().fit(
@@ -725,3 +739,13 @@ class LordTrainer(keras.Model):
             # keras-lord 0.1 saved the network sizes instead of the model.
             config["image_shape"] = tuple(config["image_shape"])
         return cls(**config)
+
+
+def _first_epoch(initial_epoch, callbacks) -> int:
+    """The epoch a `fit` starts at: `initial_epoch`, or where a checkpoint of it stopped."""
+    resumed = [
+        callback.completed_epochs()
+        for callback in callbacks or []
+        if isinstance(callback, ResumableCheckpoint)
+    ]
+    return max([int(initial_epoch), *resumed])

@@ -60,8 +60,6 @@ def build_optimizer(
         cosine(latent_learning_rate), beta_1=beta_1, beta_2=beta_2, name=TABLE_OPTIMIZER
     )
     optimizer = SelfSavingMultiOptimizer(
-        keras.optimizers.OptimizerMap(
-            network_optimizer, {tables.variable_pattern: table_optimizer}
-        )
+        keras.optimizers.OptimizerMap(network_optimizer, {tables.variable_pattern: table_optimizer})
     )
     return optimizer, table_optimizer, tuple(schedules)

@@ -33,6 +33,10 @@ def atomic_path(path, suffix: str = ""):
     os.remove(temporary)
     try:
         yield temporary
+        # On disk before the rename, so that a power cut cannot leave the new name pointing
+        # at a file whose content never reached the disk.
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

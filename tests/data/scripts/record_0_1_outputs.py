@@ -30,8 +30,6 @@ np.savez(
         [int(keras.ops.convert_to_numpy(o.iterations)) for o in stage1.optimizer.optimizers]
     ),
     stage2_translated=stage2.translate(data.images[:4], data.images[4:8]),
-    stage2_decoded=stage2.decode(
-        np.full((2, 8), 0.1, "float32"), np.full((2, 8), -0.2, "float32")
-    ),
+    stage2_decoded=stage2.decode(np.full((2, 8), 0.1, "float32"), np.full((2, 8), -0.2, "float32")),
 )
 print("ok", stage1.stage, stage2.stage)

@@ -1,0 +1,31 @@
+"""Datasets as their publishers ship them, and a user's own images, as `LordData` splits."""
+
+from keras_lord.datasets.cars3d import cars3d
+from keras_lord.datasets.image_folder import from_csv, from_folder
+from keras_lord.datasets.norb_format import read_norb_matrix, write_norb_matrix
+from keras_lord.datasets.smallnorb import smallnorb, smallnorb_poses
+from keras_lord.datasets.sources import DatasetFileError, DatasetSource
+from keras_lord.datasets.splits import DatasetSplits
+
+# `keras-lord prepare NAME`: the loader of each name.
+LOADERS = {
+    "cars3d": cars3d,
+    "smallnorb": smallnorb,
+    "smallnorb_poses": smallnorb_poses,
+    "folder": from_folder,
+    "csv": from_csv,
+}
+
+__all__ = [
+    "LOADERS",
+    "DatasetFileError",
+    "DatasetSource",
+    "DatasetSplits",
+    "cars3d",
+    "from_csv",
+    "from_folder",
+    "read_norb_matrix",
+    "smallnorb",
+    "smallnorb_poses",
+    "write_norb_matrix",
+]

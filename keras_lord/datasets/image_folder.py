@@ -1,0 +1,172 @@
+"""A user's own images: a folder with one sub-folder per class, or files listed in a CSV."""
+
+import csv
+import os
+
+import numpy as np
+from PIL import Image
+
+from keras_lord.datasets.resizing import resize_images
+from keras_lord.datasets.splits import DatasetSplits, held_out_rows, split_by_rows
+
+IMAGE_ENDINGS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def _read_picture(path, channels):
+    try:
+        with Image.open(path) as picture:
+            picture.load()
+            return np.asarray(picture.convert("L" if channels == 1 else "RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path} is not an image that can be read ({error}).") from error
+
+
+def _load_pictures(paths, size, channels, skip_unreadable, verbose):
+    pictures, kept, skipped = [], [], []
+    for index, path in enumerate(paths):
+        try:
+            pictures.append(_read_picture(path, channels))
+            kept.append(index)
+        except ValueError as error:
+            if not skip_unreadable:
+                raise ValueError(f"{error} Pass skip_unreadable=True to leave it out.") from error
+            skipped.append(os.fspath(path))
+    if not pictures:
+        raise ValueError("None of the images could be read.")
+    images = resize_images(pictures, size, verbose, label="image")
+    return images, np.asarray(kept), skipped
+
+
+def _split(images, class_ids, content_ids, names, held_out, seed, info):
+    test_rows = held_out_rows(len(images), held_out, seed)
+    info = dict(info, classes=list(names), split=f"{held_out:.0%} of images, seed {seed}")
+    return split_by_rows(images, class_ids, content_ids, test_rows, len(names), info)
+
+
+def from_folder(
+    directory,
+    size: int = 64,
+    channels: int = 3,
+    held_out: float = 0.1,
+    seed: int = 0,
+    skip_unreadable: bool = False,
+    verbose: bool = True,
+) -> DatasetSplits:
+    """Reads `directory/<class name>/<image>` into splits; class ids follow sorted names.
+
+    Args:
+        directory: the folder; each sub-folder is a class.
+        size: image side after resizing (images are squashed to a square).
+        channels: 3 (RGB) or 1 (grayscale).
+        held_out: share of the images held out, chosen with `seed`.
+        seed: seed of the held-out choice.
+        skip_unreadable: leave out files that are not readable images (listed in the info)
+            instead of stopping at the first one.
+        verbose: progress output.
+
+    Returns:
+        The `DatasetSplits`.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+        ValueError: if it holds no class folders or no images, or an image is unreadable.
+
+    Example:
+    ```python
+    splits = keras_lord.datasets.from_folder("photos/")  # photos/alice/1.jpg, photos/bob/...
+    ```
+
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"{directory} is not a folder of class sub-folders.")
+    names = sorted(
+        name for name in os.listdir(directory) if os.path.isdir(os.path.join(directory, name))
+    )
+    paths, labels = [], []
+    for class_id, name in enumerate(names):
+        for file_name in sorted(os.listdir(os.path.join(directory, name))):
+            if file_name.lower().endswith(IMAGE_ENDINGS):
+                paths.append(os.path.join(directory, name, file_name))
+                labels.append(class_id)
+    if not paths:
+        raise ValueError(
+            f"{directory} holds no images in class sub-folders (one folder per class, "
+            f"holding {', '.join(IMAGE_ENDINGS)} files)."
+        )
+    images, kept, skipped = _load_pictures(paths, size, channels, skip_unreadable, verbose)
+    info = {"dataset": "folder", "source": directory, "size": size, "skipped": skipped}
+    return _split(images, np.asarray(labels)[kept], None, names, held_out, seed, info)
+
+
+def from_csv(
+    csv_path,
+    image_root=None,
+    size: int = 64,
+    channels: int = 3,
+    held_out: float = 0.1,
+    seed: int = 0,
+    skip_unreadable: bool = False,
+    verbose: bool = True,
+) -> DatasetSplits:
+    """Reads images listed in a CSV with a header `file,class[,content]`.
+
+    Class (and content) labels may be any strings; they are numbered in sorted order.
+
+    Args:
+        csv_path: the CSV file.
+        image_root: folder the `file` paths are relative to (default: the CSV's folder).
+        size: image side after resizing.
+        channels: 3 (RGB) or 1 (grayscale).
+        held_out: share of the images held out.
+        seed: seed of the held-out choice.
+        skip_unreadable: leave out unreadable images (listed in the info).
+        verbose: progress output.
+
+    Returns:
+        The `DatasetSplits`.
+
+    Raises:
+        FileNotFoundError: if the CSV or a listed image does not exist.
+        ValueError: for a CSV without `file` and `class` columns, an empty one, or an
+            unreadable image.
+
+    Example:
+    ```python
+    splits = keras_lord.datasets.from_csv("labels.csv")  # file,class
+    ```
+
+    """
+    csv_path = os.fspath(csv_path)
+    if not os.path.isfile(csv_path):
+        raise FileNotFoundError(f"Label file {csv_path!r} does not exist.")
+    image_root = os.fspath(image_root) if image_root else os.path.dirname(csv_path)
+    with open(csv_path, newline="") as file:
+        rows = list(csv.DictReader(file))
+        columns = rows[0].keys() if rows else []
+    if not {"file", "class"} <= set(columns):
+        raise ValueError(
+            f"{csv_path} needs a header with `file` and `class` columns (and optionally "
+            f"`content`); found {list(columns)}."
+        )
+    paths = [os.path.join(image_root, row["file"]) for row in rows]
+    missing = [path for path in paths if not os.path.exists(path)]
+    if missing and not skip_unreadable:
+        raise FileNotFoundError(
+            f"{len(missing)} images listed in {csv_path} do not exist, e.g. {missing[0]}."
+        )
+    names, labels = np.unique([row["class"] for row in rows], return_inverse=True)
+    contents = None
+    if "content" in columns:
+        _, contents = np.unique([row["content"] for row in rows], return_inverse=True)
+    images, kept, skipped = _load_pictures(paths, size, channels, skip_unreadable, verbose)
+    info = {"dataset": "csv", "source": csv_path, "size": size, "skipped": skipped}
+    return _split(
+        images,
+        labels[kept],
+        None if contents is None else contents[kept],
+        names.tolist(),
+        held_out,
+        seed,
+        info,
+    )

@@ -1,0 +1,153 @@
+"""A prepared dataset: its training and held-out `LordData`, and how it was split.
+
+Written as `train.npz`, `test.npz` and `dataset.json` (what was read, the split, the class
+and content definitions, the counts).
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from keras_lord.data import LordData
+from keras_lord.utils.files import write_json
+
+TRAIN_FILE = "train.npz"
+TEST_FILE = "test.npz"
+INFO_FILE = "dataset.json"
+
+
+@dataclasses.dataclass
+class DatasetSplits:
+    """A dataset split for training and evaluation.
+
+    Class ids are global across both splits (as the reference code keeps them): held-out
+    classes keep their own ids and `num_classes` counts all of them.
+
+    Args:
+        train: the training images.
+        test: the held-out images.
+        info: what was read, the split, the class and content definitions and the counts
+            (JSON-serialisable).
+
+    Example:
+    ```python
+    splits = keras_lord.datasets.cars3d("downloads/cars3d")
+    splits.write("data/cars3d")  # train.npz, test.npz, dataset.json
+    ```
+
+    """
+
+    train: LordData
+    test: LordData
+    info: dict
+
+    def write(self, directory: str | os.PathLike) -> dict:
+        """Writes `train.npz`, `test.npz` and `dataset.json` (each atomically).
+
+        Args:
+            directory: the output folder (created if needed).
+
+        Returns:
+            The info, with the counts of each split added.
+
+        """
+        directory = os.fspath(directory)
+        os.makedirs(directory, exist_ok=True)
+        info = dict(self.info)
+        for name, data in (("train", self.train), ("test", self.test)):
+            info[name] = {
+                "images": data.num_samples,
+                "classes": int(len(np.unique(data.class_ids))),
+                "image_shape": list(data.image_shape),
+            }
+        info["num_classes"] = self.train.num_classes
+        self.train.save_npz(os.path.join(directory, TRAIN_FILE))
+        self.test.save_npz(os.path.join(directory, TEST_FILE))
+        # Written last: its presence marks a complete preparation.
+        write_json(os.path.join(directory, INFO_FILE), info)
+        return info
+
+
+def split_by_rows(
+    images: np.ndarray,
+    class_ids: np.ndarray,
+    content_ids: np.ndarray | None,
+    test_rows: np.ndarray,
+    num_classes: int,
+    info: dict,
+) -> DatasetSplits:
+    """Splits arrays into training and held-out `LordData` by a mask of held-out rows.
+
+    Args:
+        images: `(N, H, W, C)` uint8 images.
+        class_ids: `(N,)` global class ids.
+        content_ids: `(N,)` content ids, or `None`.
+        test_rows: `(N,)` booleans, true for held-out images.
+        num_classes: classes in both splits together.
+        info: the dataset's description (see `DatasetSplits`).
+
+    Returns:
+        The `DatasetSplits`.
+
+    Raises:
+        ValueError: if either split would be empty.
+
+    """
+    test_rows = np.asarray(test_rows, bool)
+    if test_rows.all() or not test_rows.any():
+        raise ValueError(
+            f"The split leaves {'no training' if test_rows.all() else 'no held-out'} images "
+            f"of {len(test_rows)}: the data holds too few classes or images for it."
+        )
+    parts = []
+    for rows in (~test_rows, test_rows):
+        parts.append(
+            LordData(
+                images=images[rows],
+                class_ids=class_ids[rows],
+                num_classes=num_classes,
+                content_ids=None if content_ids is None else content_ids[rows],
+            )
+        )
+    return DatasetSplits(train=parts[0], test=parts[1], info=dict(info))
+
+
+def held_out_classes(num_classes: int, count: int, seed: int) -> np.ndarray:
+    """A seeded choice of `count` classes to hold out.
+
+    Args:
+        num_classes: classes to choose from.
+        count: how many to hold out.
+        seed: the seed (recorded in the output, so a second run makes the same split).
+
+    Returns:
+        Sorted class ids.
+
+    Raises:
+        ValueError: if `count` leaves no class on either side.
+
+    """
+    if not 0 < count < num_classes:
+        raise ValueError(
+            f"Cannot hold out {count} of {num_classes} classes: the data holds too few classes."
+        )
+    return np.sort(np.random.default_rng(seed).choice(num_classes, count, replace=False))
+
+
+def held_out_rows(num_images: int, fraction: float, seed: int) -> np.ndarray:
+    """A seeded mask holding out `fraction` of the images.
+
+    Args:
+        num_images: the images.
+        fraction: the share held out.
+        seed: the seed.
+
+    Returns:
+        `(num_images,)` booleans.
+
+    """
+    count = max(1, round(num_images * fraction))
+    mask = np.zeros(num_images, bool)
+    mask[np.random.default_rng(seed).choice(num_images, count, replace=False)] = True
+    return mask
