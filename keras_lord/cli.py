@@ -272,16 +272,16 @@ def _prepare(arguments):
     from keras_lord.datasets.prepare import prepare_dataset
 
     options = {"size": arguments.size}
-    if arguments.dataset != "smallnorb":
+    if arguments.dataset not in ("smallnorb", "edges2shoes"):
         options["seed"] = arguments.seed
     if arguments.dataset in ("folder", "csv"):
         options["skip_unreadable"] = arguments.skip_unreadable
     if arguments.held_out_classes is not None:
-        if arguments.dataset != "cars3d":
-            raise ValueError("--held-out-classes is for cars3d; use --held-out-share.")
+        if arguments.dataset not in ("cars3d", "celeba"):
+            raise ValueError("--held-out-classes is for cars3d and celeba; use --held-out-share.")
         options["held_out"] = arguments.held_out_classes
     if arguments.held_out_share is not None:
-        if arguments.dataset in ("cars3d", "smallnorb"):
+        if arguments.dataset in ("cars3d", "celeba", "smallnorb", "edges2shoes"):
             raise ValueError(f"{arguments.dataset} holds out classes, not a share of images.")
         options["held_out"] = arguments.held_out_share
     info = prepare_dataset(
@@ -390,7 +390,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="read a dataset as published (or your own images) into train.npz and test.npz",
     )
     prepare.add_argument(
-        "dataset", choices=["cars3d", "smallnorb", "smallnorb_poses", "folder", "csv"]
+        "dataset",
+        choices=[
+            "cars3d",
+            "celeba",
+            "smallnorb",
+            "smallnorb_poses",
+            "edges2shoes",
+            "anime",
+            "folder",
+            "csv",
+        ],
     )
     prepare.add_argument(
         "--data-dir",
@@ -407,13 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--held-out-classes",
         type=positive_int,
         default=None,
-        help="cars3d: car models held out (default 20, the paper's)",
+        help="cars3d: car models held out (default 20); celeba: identities (default 1000)",
     )
     prepare.add_argument(
         "--held-out-share",
         type=_share,
         default=None,
-        help="smallnorb_poses, folder, csv: share of images held out (default 0.1)",
+        help="smallnorb_poses, rafd, anime, folder, csv: share of images held out (default 0.1)",
     )
     prepare.add_argument(
         "--skip-unreadable",

@@ -13,6 +13,6 @@ python_bin=$(command -v python3.11 || command -v python3)
 .venv/bin/ruff check keras_lord tests integration_tests examples benchmarks
 for backend in tensorflow jax; do
   echo "=== KERAS_BACKEND=$backend"
-  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q -p no:cacheprovider
+  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q -p no:cacheprovider --durations=15
 done
 .venv/bin/mkdocs build --strict -q -d "$(mktemp -d)"

@@ -50,21 +50,28 @@ def tiny_data():
     return SyntheticObjects(num_classes=4, num_azimuths=4, num_elevations=1, seed=5).data()
 
 
+# Under JAX, XLA compilations are kept on disk for the whole session: this process and its
+# children build many networks of the same shapes, and each would compile its steps again.
 _XLA_CACHE = []
+_XLA_CACHE_SETTINGS = {
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+}
+if keras.backend.backend() == "jax":
+    import jax
+
+    _XLA_CACHE.append(tempfile.mkdtemp(prefix="keras-lord-xla-"))
+    jax.config.update("jax_compilation_cache_dir", _XLA_CACHE[0])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def child_env() -> dict:
-    """The environment of a child process: this backend, and under JAX a compilation cache
-    that the session's children share, so each does not compile the same steps again."""
+    """The environment of a child process: this backend, and under JAX the session's
+    compilation cache."""
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
-    if keras.backend.backend() == "jax":
-        if not _XLA_CACHE:
-            _XLA_CACHE.append(tempfile.mkdtemp(prefix="keras-lord-xla-"))
-        env.update(
-            JAX_COMPILATION_CACHE_DIR=_XLA_CACHE[0],
-            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-            JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
-        )
+    if _XLA_CACHE:
+        env.update(JAX_COMPILATION_CACHE_DIR=_XLA_CACHE[0], **_XLA_CACHE_SETTINGS)
     return env
 
 

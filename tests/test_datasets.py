@@ -219,9 +219,150 @@ def test_prepare_writes_the_reference_layout_once(cars_folder, tmp_path, capsys)
     info = json.loads((tmp_path / "cars" / "dataset.json").read_text())
     assert info["train"]["images"] == train.num_samples and info["request"]["name"] == "cars3d"
     written = (tmp_path / "cars" / "train.npz").stat().st_mtime_ns
+    (tmp_path / "cars" / ".test.npz.ab12cd34.partial.npz").write_bytes(b"cut off")
     assert main(arguments) == 0 and "nothing to do" in capsys.readouterr().out
     assert (tmp_path / "cars" / "train.npz").stat().st_mtime_ns == written
+    assert not list((tmp_path / "cars").glob(".*partial*")), "a killed write's file is cleaned"
     assert main(arguments[:-1] + ["16"]) == 2
     assert "--force" in capsys.readouterr().err
     assert main(["prepare", "cars3d", "--data-dir", str(tmp_path / "none"), "--out", "x"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+ATTRIBUTE_NAMES = " ".join(f"attribute_{index}" for index in range(40))
+
+
+@pytest.fixture(scope="module")
+def celeba_folder(tmp_path_factory):
+    """CelebA's layout: aligned 178x218 JPEGs (also zipped), identities, attributes,
+    landmarks and the partition, for 6 identities of 3 images each."""
+    import zipfile
+
+    root = tmp_path_factory.mktemp("celeba")
+    (root / "img_align_celeba").mkdir()
+    (root / "Anno").mkdir()
+    (root / "Eval").mkdir()
+    identities, attributes, landmarks, partition = [], [], [], []
+    with zipfile.ZipFile(root / "img_align_celeba.zip", "w") as archive:
+        for index in range(18):
+            name = f"{index + 1:06d}.jpg"
+            face = np.full((218, 178, 3), 20, "uint8")
+            face[45:173, 25:153] = 40 * (index // 3)  # the centre 128 square: the identity
+            Image.fromarray(face).save(root / "img_align_celeba" / name, quality=95)
+            archive.write(root / "img_align_celeba" / name, f"img_align_celeba/{name}")
+            identities.append(f"{name} {100 + index // 3}")
+            signs = " ".join("1" if (index >> bit) & 1 else "-1" for bit in range(40))
+            attributes.append(f"{name} {signs}")
+            landmarks.append(f"{name} 25 45 153 45 89 109 25 173 153 173")
+            partition.append(f"{name} {index % 3}")
+    (root / "Anno" / "identity_CelebA.txt").write_text("\n".join(identities) + "\n")
+    (root / "Anno" / "list_attr_celeba.txt").write_text(
+        "\n".join(["18", ATTRIBUTE_NAMES, *attributes]) + "\n"
+    )
+    header = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y"
+    (root / "Anno" / "list_landmarks_align_celeba.txt").write_text(
+        "\n".join(["18", header, *landmarks]) + "\n"
+    )
+    (root / "Eval" / "list_eval_partition.txt").write_text("\n".join(partition) + "\n")
+    return root
+
+
+def test_celeba_identities_crop_and_extras(celeba_folder):
+    from keras_lord.datasets import celeba
+
+    splits = celeba(celeba_folder, size=16, held_out=2, verbose=False)
+    assert splits.train.num_samples == 12 and splits.test.num_samples == 6
+    assert splits.train.num_classes == 6
+    assert not set(splits.train.class_ids) & set(splits.test.class_ids)
+    for data in (splits.train, splits.test):
+        # The crop keeps the centre square only: the identity's shade, to JPEG rounding.
+        np.testing.assert_allclose(
+            data.images.reshape(data.num_samples, -1).mean(1), 40 * data.class_ids, atol=3
+        )
+    landmarks = splits.train_extras["landmarks"]
+    np.testing.assert_allclose(landmarks[0, 0], [0, 0])  # the crop's corner
+    np.testing.assert_allclose(landmarks[0, 3], [0, 16])
+    assert splits.train_extras["attributes"].shape == (12, 40)
+    assert set(np.unique(splits.train_extras["attributes"])) == {-1, 1}
+    assert splits.info["held_out_identities"] and len(splits.info["held_out_identities"]) == 2
+
+
+def test_celeba_from_the_zip_and_with_a_missing_image(celeba_folder, tmp_path):
+    import shutil
+
+    from keras_lord.datasets import celeba
+
+    shutil.copy(celeba_folder / "img_align_celeba.zip", tmp_path)
+    shutil.copytree(celeba_folder / "Anno", tmp_path / "Anno")
+    splits = celeba(tmp_path, size=16, held_out=2, verbose=False)
+    assert splits.train.num_samples + splits.test.num_samples == 18
+    assert "attributes" in splits.train_extras and "partition" not in splits.train_extras
+    with open(tmp_path / "Anno" / "identity_CelebA.txt", "a") as file:
+        file.write("999999.jpg 1\n")
+    with pytest.raises(ValueError, match="999999"):
+        celeba(tmp_path, size=16, held_out=2, verbose=False)
+    (tmp_path / "Anno" / "identity_CelebA.txt").unlink()
+    with pytest.raises(DatasetFileError, match="identity_CelebA.txt"):
+        celeba(tmp_path, verbose=False)
+
+
+def test_edges2shoes_halves_and_the_publishers_split(tmp_path):
+    from keras_lord.datasets import edges2shoes
+
+    with tarfile.open(tmp_path / "edges2shoes.tar.gz", "w:gz") as archive:
+        for part, count in (("train", 4), ("val", 2)):
+            for index in range(count):
+                pair = np.zeros((64, 128, 3), "uint8")
+                pair[:, :64] = 250  # edges: white
+                pair[:, 64:] = 10 * index  # the photo
+                buffer = io.BytesIO()
+                Image.fromarray(pair).save(buffer, format="JPEG", quality=95)
+                info = tarfile.TarInfo(f"edges2shoes/{part}/{index + 1}_AB.jpg")
+                info.size = len(buffer.getvalue())
+                archive.addfile(info, io.BytesIO(buffer.getvalue()))
+    splits = edges2shoes(tmp_path / "edges2shoes.tar.gz", size=16, verbose=False)
+    assert splits.train.num_samples == 8 and splits.test.num_samples == 4
+    for data in (splits.train, splits.test):
+        edges = data.class_ids == 0
+        assert (data.images[edges] > 230).all() and (data.images[~edges] < 60).all()
+        assert sorted(data.content_ids[edges]) == sorted(data.content_ids[~edges])
+
+
+def test_anime_faces_of_varied_sizes(tmp_path):
+    from keras_lord.datasets import anime
+
+    (tmp_path / "cropped").mkdir()
+    for index, side in enumerate((40, 64, 90, 51, 77, 63, 44, 80, 70, 66)):
+        face = np.full((side, side + 3, 3), 7 * index, "uint8")
+        Image.fromarray(face).save(tmp_path / "cropped" / f"{index}_{2000 + index}.jpg")
+    (tmp_path / "cropped" / "99_2019.jpg").write_bytes(b"\xff\xd8 cut")
+    with pytest.raises(ValueError, match="99_2019.jpg"):
+        anime(tmp_path, size=16, verbose=False)
+    (tmp_path / "cropped" / "99_2019.jpg").unlink()
+    splits = anime(tmp_path, size=16, verbose=False)
+    assert splits.train.num_samples == 9 and splits.test.num_samples == 1
+    assert splits.train.images.shape[1:] == (16, 16, 3) and splits.info["years"][0] == "2000"
+
+
+def test_rafd_expressions_crop_and_extras(tmp_path):
+    from keras_lord.datasets import rafd
+
+    for angle in (45, 90):
+        for subject, expression in ((1, "angry"), (2, "happy"), (3, "surprised")):
+            for gaze in ("frontal", "left"):
+                portrait = np.zeros((1024, 681, 3), "uint8")
+                portrait[170:851] = 200  # the face box; black outside
+                name = f"Rafd{angle:03d}_{subject:02d}_Caucasian_female_{expression}_{gaze}.jpg"
+                Image.fromarray(portrait).save(tmp_path / name, quality=95)
+    (tmp_path / "notes.txt").write_text("not a RaFD file")
+    splits = rafd(tmp_path, size=16, held_out=0.25, verbose=False)
+    assert splits.train.num_samples == 9 and splits.test.num_samples == 3
+    assert splits.train.num_classes == 8
+    assert splits.train.images.min() > 180, "the crop keeps the face box only"
+    # angry, happy and surprised are RaFD's expressions 0, 4 and 7.
+    assert set(splits.train.class_ids) | set(splits.test.class_ids) == {0, 4, 7}
+    assert set(splits.train_extras["angle"]) | set(splits.test_extras["angle"]) == {45, 90}
+    bad = tmp_path / "Rafd090_04_Caucasian_male_bored_frontal.jpg"
+    Image.fromarray(np.zeros((1024, 681, 3), "uint8")).save(bad)
+    with pytest.raises(ValueError, match="bored"):
+        rafd(tmp_path, verbose=False)

@@ -492,3 +492,55 @@ def test_zip_that_is_not_npz_is_refused(tmp_path):
     with zipfile.ZipFile(tmp_path / "data.npz", "w") as archive:
         archive.writestr("imgs.npy", b"not an array")
     refused(LordData.from_npz, tmp_path / "data.npz", names=("data.npz",))
+
+
+# --- Dataset files -------------------------------------------------------------------------
+
+GOOD_NORB = __import__("keras_lord.datasets", fromlist=["write_norb_matrix"]).write_norb_matrix(
+    np.arange(2 * 2 * 4 * 4, dtype="uint8").reshape(2, 2, 4, 4)
+)
+
+
+@FUZZ
+@given(
+    content=st.one_of(
+        st.binary(max_size=200),
+        st.integers(0, len(GOOD_NORB) - 1).map(lambda cut: GOOD_NORB[:cut]),
+        st.tuples(st.integers(0, 40), st.binary(min_size=1, max_size=8)).map(
+            lambda edit: GOOD_NORB[: edit[0]] + edit[1] + GOOD_NORB[edit[0] + len(edit[1]) :]
+        ),
+    )
+)
+def test_norb_matrices_read_or_get_a_clear_error(content):
+    from keras_lord.datasets import read_norb_matrix
+
+    try:
+        matrix = read_norb_matrix(content, "x-dat.mat")
+    except KNOWN_ERRORS:
+        refused(read_norb_matrix, content, "x-dat.mat", names=("x-dat.mat",))
+    else:
+        assert matrix.size * matrix.itemsize <= len(content)
+
+
+@FUZZ
+@given(cut=st.integers(0, 2**30), noise=st.binary(max_size=12))
+def test_damaged_dataset_archives_get_a_clear_error(tmp_path_factory, cut, noise):
+    import tarfile
+
+    from keras_lord.datasets import DatasetSource
+
+    folder = tmp_path_factory.mktemp("archive")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for index in range(3):
+            info = tarfile.TarInfo(f"data/cars/car_{index:03d}_mesh.mat")
+            info.size = 2000
+            archive.addfile(info, io.BytesIO(bytes(range(250)) * 8))
+    (folder / "data.tar.gz").write_bytes(damaged(buffer.getvalue(), cut, noise))
+    source = DatasetSource(folder / "data.tar.gz", "Cars3D", "the publisher")
+    try:
+        files = source.files("*cars/car_*_mesh.mat")
+    except KNOWN_ERRORS:
+        refused(source.files, "*cars/car_*_mesh.mat", names=("data.tar.gz",))
+    else:
+        assert all(len(read()) == 2000 for _, read in files)

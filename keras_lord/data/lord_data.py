@@ -178,11 +178,16 @@ class LordData:
         mask = np.isin(self.class_ids, np.asarray(held_out_classes))
         return self.subset(~mask), self.subset(mask)
 
-    def save_npz(self, path: str | os.PathLike) -> None:
+    def save_npz(self, path: str | os.PathLike, extras: dict | None = None) -> None:
         """Writes the reference layout (`imgs`, `classes`, `contents`, `n_classes`) atomically.
 
         Args:
             path: destination `.npz` path.
+            extras: other arrays to store alongside, one row per image (e.g. CelebA's
+                `attributes`); `from_npz` ignores them, `np.load` reads them.
+
+        Raises:
+            ValueError: if an extra array's name is taken or it has another number of rows.
 
         """
         arrays = {
@@ -192,6 +197,15 @@ class LordData:
         }
         if self.content_ids is not None:
             arrays["contents"] = self.content_ids
+        for name, values in (extras or {}).items():
+            if name in arrays or name == "contents":
+                raise ValueError(f"The extra array name {name!r} is taken by the layout.")
+            if len(values) != self.num_samples:
+                raise ValueError(
+                    f"The extra array {name!r} has {len(values)} rows for {self.num_samples} "
+                    "images."
+                )
+            arrays[name] = values
         with atomic_path(path, suffix=".npz") as temporary:
             np.savez(temporary, **arrays)
 

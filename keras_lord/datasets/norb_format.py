@@ -50,6 +50,8 @@ def read_norb_matrix(content: bytes, name: str = "the file") -> np.ndarray:
         raise ValueError(f"{name} is not a NORB matrix file (magic number {magic:#x}).")
     stored = max(3, ndim)
     header = 8 + 4 * stored
+    if len(content) < header:
+        raise ValueError(f"{name} is cut short inside its header ({len(content)} bytes).")
     shape = struct.unpack(f"<{stored}i", content[8:header])[:ndim]
     expected = int(np.prod(shape)) * dtype.itemsize
     if any(size < 0 for size in shape) or len(content) - header < expected:

@@ -8,6 +8,7 @@ import json
 import os
 
 from keras_lord.datasets.splits import INFO_FILE, TEST_FILE, TRAIN_FILE
+from keras_lord.utils.files import remove_partial_files
 
 
 def _source_fingerprint(data_dir) -> dict:
@@ -76,6 +77,8 @@ def prepare_dataset(
         "options": options,
         "source_files": _source_fingerprint(data_dir),
     }
+    # Temporary files of a preparation that a kill cut off.
+    remove_partial_files(output_dir)
     info_path = os.path.join(output_dir, INFO_FILE)
     if os.path.exists(info_path):
         try:

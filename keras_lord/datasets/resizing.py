@@ -44,3 +44,67 @@ def resize_images(
             if progress is not None and (done % 256 == 0 or done == count):
                 progress.update(done)
     return output
+
+
+def decode_images(
+    files: list,
+    size: int,
+    crop=None,
+    channels: int = 3,
+    verbose: bool = True,
+    workers: int | None = None,
+):
+    """Decodes image files in parallel threads, crops and resizes them, uint8 throughout.
+
+    Args:
+        files: `(name, read)` pairs, `read()` returning the file's bytes (as
+            `DatasetSource.files` gives them).
+        size: the side of the output.
+        crop: `crop(width, height)` returning the `(left, top, right, bottom)` box to keep;
+            a list of such functions to cut several images from each file (each file is
+            decoded once); `None` for the whole image.
+        channels: 3 (RGB) or 1 (grayscale).
+        verbose: show a progress bar.
+        workers: threads; defaults to the CPU count.
+
+    Returns:
+        `(N, size, size, channels)` uint8 images; a list of such arrays, one per crop, if
+        `crop` is a list.
+
+    Raises:
+        ValueError: naming the first file that is not a readable image.
+
+    """
+    import io
+
+    crops = crop if isinstance(crop, (list, tuple)) else [crop]
+    outputs = [np.empty((len(files), size, size, channels), "uint8") for _ in crops]
+    progress = keras.utils.Progbar(len(files), unit_name="image") if verbose else None
+
+    def decode(index):
+        name, read = files[index]
+        try:
+            with Image.open(io.BytesIO(read())) as picture:
+                picture = picture.convert("L" if channels == 1 else "RGB")
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            raise ValueError(f"{name} is not a readable image ({error}).") from error
+        for box, output in zip(crops, outputs):
+            part = picture if box is None else picture.crop(box(picture.width, picture.height))
+            part = part.resize((size, size), Image.BOX)
+            output[index] = np.asarray(part).reshape(size, size, channels)
+
+    with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
+        for done, _ in enumerate(pool.map(decode, range(len(files))), start=1):
+            if progress is not None and (done % 256 == 0 or done == len(files)):
+                progress.update(done)
+    return outputs if isinstance(crop, (list, tuple)) else outputs[0]
+
+
+def centre_square(side: int):
+    """A `crop` for `decode_images`: the centred `side x side` square."""
+
+    def box(width, height):
+        left, top = (width - side) // 2, (height - side) // 2
+        return left, top, left + side, top + side
+
+    return box

@@ -29,6 +29,9 @@ class DatasetSplits:
         test: the held-out images.
         info: what was read, the split, the class and content definitions and the counts
             (JSON-serialisable).
+        train_extras: other per-image arrays of the training images (e.g. attributes),
+            stored in `train.npz` under their names.
+        test_extras: the same for the held-out images.
 
     Example:
     ```python
@@ -41,6 +44,8 @@ class DatasetSplits:
     train: LordData
     test: LordData
     info: dict
+    train_extras: dict = dataclasses.field(default_factory=dict)
+    test_extras: dict = dataclasses.field(default_factory=dict)
 
     def write(self, directory: str | os.PathLike) -> dict:
         """Writes `train.npz`, `test.npz` and `dataset.json` (each atomically).
@@ -62,8 +67,9 @@ class DatasetSplits:
                 "image_shape": list(data.image_shape),
             }
         info["num_classes"] = self.train.num_classes
-        self.train.save_npz(os.path.join(directory, TRAIN_FILE))
-        self.test.save_npz(os.path.join(directory, TEST_FILE))
+        info["extras"] = sorted(self.train_extras)
+        self.train.save_npz(os.path.join(directory, TRAIN_FILE), self.train_extras)
+        self.test.save_npz(os.path.join(directory, TEST_FILE), self.test_extras)
         # Written last: its presence marks a complete preparation.
         write_json(os.path.join(directory, INFO_FILE), info)
         return info
@@ -76,6 +82,7 @@ def split_by_rows(
     test_rows: np.ndarray,
     num_classes: int,
     info: dict,
+    extras: dict | None = None,
 ) -> DatasetSplits:
     """Splits arrays into training and held-out `LordData` by a mask of held-out rows.
 
@@ -86,6 +93,7 @@ def split_by_rows(
         test_rows: `(N,)` booleans, true for held-out images.
         num_classes: classes in both splits together.
         info: the dataset's description (see `DatasetSplits`).
+        extras: other per-image arrays, split the same way.
 
     Returns:
         The `DatasetSplits`.
@@ -110,7 +118,14 @@ def split_by_rows(
                 content_ids=None if content_ids is None else content_ids[rows],
             )
         )
-    return DatasetSplits(train=parts[0], test=parts[1], info=dict(info))
+    extras = extras or {}
+    return DatasetSplits(
+        train=parts[0],
+        test=parts[1],
+        info=dict(info),
+        train_extras={name: values[~test_rows] for name, values in extras.items()},
+        test_extras={name: values[test_rows] for name, values in extras.items()},
+    )
 
 
 def held_out_classes(num_classes: int, count: int, seed: int) -> np.ndarray:

@@ -1,0 +1,138 @@
+"""CelebA (Liu et al., 2015): 202,599 aligned faces of 10,177 identities.
+
+With 40 binary attributes and 5 landmarks per image.
+"""
+
+import os
+
+import numpy as np
+
+from keras_lord.datasets.resizing import centre_square, decode_images
+from keras_lord.datasets.sources import DatasetFileError, DatasetSource
+from keras_lord.datasets.splits import DatasetSplits, held_out_classes, split_by_rows
+
+PUBLISHED_AT = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
+CROP = 128  # the centre square kept of the 178x218 aligned images, as the reference code
+
+
+def _lines(source, pattern):
+    (name, read), *_ = source.files(pattern)
+    try:
+        return name, read().decode("utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise source.damaged(name, error) from error
+
+
+def _table(source, pattern, numbers: int, skip: int):
+    """`{image stem: row of numbers}` from an annotation file, header lines skipped."""
+    name, lines = _lines(source, pattern)
+    rows = {}
+    for number, line in enumerate(lines[skip:], start=skip + 1):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            values = [int(value) for value in fields[1:]]
+        except ValueError as error:
+            raise ValueError(f"{name}, line {number}: {line!r} is not a row of numbers.") from error
+        if len(values) != numbers:
+            raise ValueError(
+                f"{name}, line {number}: {len(values)} values where {numbers} belong; the "
+                "file is damaged."
+            )
+        rows[os.path.splitext(fields[0])[0]] = values
+    return rows
+
+
+def _optional(source, pattern, numbers, skip):
+    try:
+        return _table(source, pattern, numbers, skip)
+    except DatasetFileError:
+        return None
+
+
+def celeba(
+    data_dir, size: int = 64, held_out: int = 1000, seed: int = 0, verbose: bool = True
+) -> DatasetSplits:
+    """CelebA: class = identity, no content labels; `held_out` identities held out.
+
+    The aligned 178x218 images are centre-cropped to 128x128 (as the reference code does)
+    and resized. Attributes, landmarks (moved into the crop and scaled to `size`) and the
+    official partition are kept as extra arrays when their files are present.
+
+    Args:
+        data_dir: a folder holding `img_align_celeba/` (JPEGs), `img_align_celeba.zip` or the
+            PNG set `img_align_celeba_png/`, and `identity_CelebA.txt` (the `Anno/` folder);
+            `list_attr_celeba.txt`, `list_landmarks_align_celeba.txt` and
+            `list_eval_partition.txt` are read when present.
+        size: image side after resizing (the paper's 64).
+        held_out: identities held out (the paper's 1,000 of 10,177), chosen with `seed`.
+        seed: seed of the held-out choice (recorded in the output).
+        verbose: progress output.
+
+    Returns:
+        The `DatasetSplits`, with extras `attributes` `(N, 40)` int8 in {-1, 1},
+        `landmarks` `(N, 5, 2)` float32 pixel coordinates, and `partition` `(N,)` when their
+        files are present.
+
+    Raises:
+        DatasetFileError: if the images or the identity file are missing.
+        ValueError: for a damaged image or annotation file, or an image listed without a
+            file.
+
+    Example:
+    ```python
+    splits = keras_lord.datasets.celeba("downloads/celeba")
+    ```
+
+    """
+    source = DatasetSource(data_dir, "CelebA", PUBLISHED_AT)
+    identities = _table(source, "*identity_CelebA.txt", 1, 0)
+    try:
+        images = source.files("*img_align_celeba/*.jpg")
+    except DatasetFileError:
+        images = source.files("*img_align_celeba_png/*.png")
+    by_stem = {os.path.splitext(os.path.basename(name))[0]: (name, read) for name, read in images}
+    stems = sorted(identities)
+    missing = [stem for stem in stems if stem not in by_stem]
+    if missing:
+        raise ValueError(
+            f"identity_CelebA.txt lists {len(missing)} images that are not among the "
+            f"{len(by_stem)} image files, e.g. {missing[0]}; the download is incomplete."
+        )
+    labels = np.array([identities[stem][0] for stem in stems])
+    unique_identities, class_ids = np.unique(labels, return_inverse=True)
+    pixels = decode_images([by_stem[stem] for stem in stems], size, centre_square(CROP), 3, verbose)
+    extras = {}
+    attributes = _optional(source, "*list_attr_celeba.txt", 40, 2)
+    if attributes is not None:
+        extras["attributes"] = np.array([attributes[stem] for stem in stems], "int8")
+    landmarks = _optional(source, "*list_landmarks_align_celeba.txt", 10, 2)
+    if landmarks is not None:
+        points = np.array([landmarks[stem] for stem in stems], "float32").reshape(-1, 5, 2)
+        offset = np.array([(178 - CROP) // 2, (218 - CROP) // 2], "float32")
+        extras["landmarks"] = (points - offset) * (size / CROP)
+    partition = _optional(source, "*list_eval_partition.txt", 1, 0)
+    if partition is not None:
+        extras["partition"] = np.array([partition[stem][0] for stem in stems], "int8")
+    test_classes = held_out_classes(len(unique_identities), held_out, seed)
+    info = {
+        "dataset": "celeba",
+        "source": PUBLISHED_AT,
+        "class": "identity (CelebA's identity number, numbered in sorted order)",
+        "content": "none",
+        "crop": f"centre {CROP}x{CROP} of the aligned 178x218 images, then resized",
+        "split": f"{held_out} identities held out, seed {seed}",
+        "held_out_identities": unique_identities[test_classes].tolist(),
+        "seed": seed,
+        "size": size,
+    }
+    return split_by_rows(
+        pixels,
+        class_ids.reshape(-1),
+        None,
+        np.isin(class_ids, test_classes).reshape(-1),
+        len(unique_identities),
+        info,
+        extras,
+    )
