@@ -69,13 +69,18 @@ def synthesise_smallnorb(directory, scale):
 
 
 MEASURE = """
-import json, resource, sys, time
+import json, time
+def memory_mb(key):
+    # /proc, not getrusage: ru_maxrss survives the exec and would count the parent's arrays.
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(key))
+    return int(line.split()[1]) / 1024
 {imports}
-imported_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+imported_mb = memory_mb("VmRSS")
 start = time.perf_counter()
 {body}
 print(json.dumps({{"seconds": time.perf_counter() - start, "rss_after_imports_mb": imported_mb,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_rss_mb": memory_mb("VmHWM")}}))
 """
 
 
