@@ -30,7 +30,6 @@ def resize_images(
     first = np.asarray(images[0])
     channels = 1 if first.ndim == 2 else first.shape[-1]
     output = np.empty((count, size, size, channels), "uint8")
-    progress = keras.utils.Progbar(count, unit_name=label or "image") if verbose else None
 
     def resize(index):
         image = np.asarray(images[index])
@@ -39,10 +38,7 @@ def resize_images(
             picture = picture.resize((size, size), Image.BOX)
         output[index] = np.asarray(picture).reshape(size, size, channels)
 
-    with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
-        for done, _ in enumerate(pool.map(resize, range(count)), start=1):
-            if progress is not None and (done % 256 == 0 or done == count):
-                progress.update(done)
+    _run_in_threads(resize, count, verbose, workers, label)
     return output
 
 
@@ -79,7 +75,6 @@ def decode_images(
 
     crops = crop if isinstance(crop, (list, tuple)) else [crop]
     outputs = [np.empty((len(files), size, size, channels), "uint8") for _ in crops]
-    progress = keras.utils.Progbar(len(files), unit_name="image") if verbose else None
 
     def decode(index):
         name, read = files[index]
@@ -93,11 +88,17 @@ def decode_images(
             part = part.resize((size, size), Image.BOX)
             output[index] = np.asarray(part).reshape(size, size, channels)
 
-    with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
-        for done, _ in enumerate(pool.map(decode, range(len(files))), start=1):
-            if progress is not None and (done % 256 == 0 or done == len(files)):
-                progress.update(done)
+    _run_in_threads(decode, len(files), verbose, workers)
     return outputs if isinstance(crop, (list, tuple)) else outputs[0]
+
+
+def _run_in_threads(work, count, verbose, workers, label=""):
+    """Runs `work(index)` for every index in a thread pool, with a progress bar."""
+    progress = keras.utils.Progbar(count, unit_name=label or "image") if verbose else None
+    with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
+        for done, _ in enumerate(pool.map(work, range(count)), start=1):
+            if progress is not None and (done % 256 == 0 or done == count):
+                progress.update(done)
 
 
 def centre_square(side: int):
