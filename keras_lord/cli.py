@@ -276,6 +276,12 @@ def _prepare(arguments):
         options["seed"] = arguments.seed
     if arguments.dataset in ("folder", "csv"):
         options["skip_unreadable"] = arguments.skip_unreadable
+    for option in ("actions", "scenarios"):
+        chosen = getattr(arguments, option)
+        if chosen is not None:
+            if arguments.dataset != "kth":
+                raise ValueError(f"--{option} is for kth.")
+            options[option] = tuple(part.strip() for part in chosen.split(",") if part.strip())
     if arguments.held_out_classes is not None:
         if arguments.dataset not in ("cars3d", "celeba"):
             raise ValueError("--held-out-classes is for cars3d and celeba; use --held-out-share.")
@@ -398,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
             "smallnorb_poses",
             "edges2shoes",
             "anime",
+            "kth",
             "folder",
             "csv",
         ],
@@ -423,7 +430,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--held-out-share",
         type=_share,
         default=None,
-        help="smallnorb_poses, rafd, anime, folder, csv: share of images held out (default 0.1)",
+        help="smallnorb_poses, rafd, anime, kth, folder, csv: share of images held out "
+        "(default 0.1)",
+    )
+    prepare.add_argument(
+        "--actions",
+        default=None,
+        help="kth: comma-separated actions to read (default handwaving)",
+    )
+    prepare.add_argument(
+        "--scenarios",
+        default=None,
+        help="kth: comma-separated scenarios d1..d4 to read (default d4)",
     )
     prepare.add_argument(
         "--skip-unreadable",

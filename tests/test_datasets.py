@@ -366,3 +366,327 @@ def test_rafd_expressions_crop_and_extras(tmp_path):
     Image.fromarray(np.zeros((1024, 681, 3), "uint8")).save(bad)
     with pytest.raises(ValueError, match="bored"):
         rafd(tmp_path, verbose=False)
+
+
+def kth_video(person, frames):
+    """An uncompressed 160x120 AVI at 25 fps whose frame k is grey `20 * person + k`."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="avi") as container:
+        stream = container.add_stream("rawvideo", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "bgr24"
+        for number in range(1, frames + 1):
+            picture = np.full((120, 160, 3), 20 * person + number, "uint8")
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+KTH_SEQUENCES = {
+    "person01_handwaving_d4": [(1, 4), (6, 9)],
+    "person02_handwaving_d4": [(2, 10)],
+    "person03_handwaving_d4": [(1, 3)],
+    "person03_handwaving_d1": [(1, 12)],
+    "person01_boxing_d4": [(3, 5)],
+}
+
+
+@pytest.fixture(scope="module")
+def kth_folder(tmp_path_factory):
+    """`handwaving.zip`, `boxing.zip` and `00sequences.txt`, and the same videos extracted."""
+    import zipfile
+
+    root = tmp_path_factory.mktemp("kth")
+    for form in ("archives", "extracted"):
+        (root / form).mkdir()
+        lines = ["Here is the list of sequences, with the frames of each subsequence:", ""]
+        for video, ranges in KTH_SEQUENCES.items():
+            spans = ", ".join(f"{first}-{last}" for first, last in ranges)
+            lines.append(f"{video}\t\tframes\t{spans}")
+        (root / form / "00sequences.txt").write_text("\n".join(lines) + "\n")
+    for action in ("handwaving", "boxing"):
+        with zipfile.ZipFile(root / "archives" / f"{action}.zip", "w") as archive:
+            for video in KTH_SEQUENCES:
+                if f"_{action}_" in video:
+                    content = kth_video(int(video[6:8]), 12)
+                    archive.writestr(f"{video}_uncomp.avi", content)
+                    (root / "extracted" / f"{video}_uncomp.avi").write_bytes(content)
+    return root
+
+
+@pytest.mark.parametrize("form", ["archives", "extracted"])
+def test_kth_frames_of_the_chosen_sequences(kth_folder, form):
+    from keras_lord.datasets import kth
+
+    splits = kth(kth_folder / form, size=8, held_out=0.25, seed=3, verbose=False)
+    expected = {  # (person, frame) of handwaving d4, the default
+        (person, frame)
+        for video, ranges in KTH_SEQUENCES.items()
+        if video.endswith("handwaving_d4")
+        for first, last in ranges
+        for frame in range(first, last + 1)
+        for person in [int(video[6:8])]
+    }
+    found = set()
+    for data, extras in ((splits.train, splits.train_extras), (splits.test, splits.test_extras)):
+        assert data.images.shape[1:] == (8, 8, 1) and data.images.dtype == np.uint8
+        assert data.num_classes == 25
+        np.testing.assert_array_equal(extras["action"], 2)
+        np.testing.assert_array_equal(extras["scenario"], 4)
+        np.testing.assert_array_equal(
+            data.images[:, 4, 4, 0], 20 * (data.class_ids + 1) + extras["frame"]
+        )
+        found |= set(zip((data.class_ids + 1).tolist(), extras["frame"].tolist()))
+    assert found == expected and splits.train.num_samples + splits.test.num_samples == 20
+    assert splits.test.num_samples == 5  # a quarter, rounded
+    both = kth(kth_folder / form, size=8, actions=("handwaving", "boxing"),
+               scenarios=("d4", "d1"), crop="squash", verbose=False)
+    assert both.train.num_samples + both.test.num_samples == 20 + 3 + 12
+
+
+def test_kth_through_prepare(kth_folder, tmp_path, capsys):
+    out = tmp_path / "kth"
+    main(["prepare", "kth", "--data-dir", str(kth_folder / "archives"), "--out", str(out),
+          "--size", "8", "--actions", "boxing", "--held-out-share", "0.34"])
+    assert "2 training images of 1 classes, 1 held-out images" in capsys.readouterr().out
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["actions"] == ["boxing"] and info["videos"] == 1
+    with np.load(out / "train.npz") as train:
+        assert train["imgs"].shape == (2, 8, 8, 1) and set(train["frame"]) <= {3, 4, 5}
+
+
+def test_kth_damaged_missing_and_mismatched_files(kth_folder, tmp_path, monkeypatch):
+    import shutil
+    import sys
+
+    from keras_lord.datasets import kth
+
+    folder = tmp_path / "kth"
+    shutil.copytree(kth_folder / "extracted", folder)
+    with pytest.raises(ValueError, match="no action \\['waving'\\]"):
+        kth(folder, actions=("waving",), verbose=False)
+    video = folder / "person02_handwaving_d4_uncomp.avi"
+    whole = video.read_bytes()
+    video.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match="person02_handwaving_d4_uncomp.avi.*cannot be read"):
+        kth(folder, size=8, verbose=False)
+    video.write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    with pytest.raises(ValueError, match="person02_handwaving_d4_uncomp.avi"):
+        kth(folder, size=8, verbose=False)
+    video.write_bytes(whole)
+    (folder / "person04_handwaving_d4_uncomp.avi").write_bytes(whole)
+    with pytest.raises(ValueError, match="lists no frames for person04_handwaving_d4"):
+        kth(folder, size=8, verbose=False)
+    (folder / "00sequences.txt").unlink()
+    with pytest.raises(DatasetFileError, match="00sequences.txt.*csc.kth.se"):
+        kth(folder, size=8, verbose=False)
+    monkeypatch.setitem(sys.modules, "av", None)
+    with pytest.raises(ImportError, match="keras-lord\\[video\\]"):
+        kth(folder, verbose=False)
+
+
+# The loaders are NumPy and TFDS alone; one backend's run covers them.
+tfds_only_once = pytest.mark.skipif(
+    __import__("keras").backend.backend() != "tensorflow",
+    reason="TFDS reading does not depend on the Keras backend; it runs under TensorFlow",
+)
+
+
+def store_tfds(name, version, features, splits, data_dir):
+    import tensorflow_datasets as tfds
+
+    tfds.dataset_builders.store_as_tfds_dataset(
+        name,
+        version,
+        tfds.features.FeaturesDict(features),
+        {split: list(enumerate(examples)) for split, examples in splits.items()},
+        data_dir=str(data_dir),
+        disable_shuffling=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def tfds_dir(tmp_path_factory):
+    """A TFDS data dir holding `smallnorb` (from `norb_part`) and `celeb_a` 2.1.0 as
+    `tfds build` leaves them: `<name>/<version>/` with `dataset_info.json`, `features.json`
+    and TFRecord files."""
+    import tensorflow_datasets as tfds
+
+    root = tmp_path_factory.mktemp("tensorflow_datasets")
+    label = tfds.features.ClassLabel
+    norb = {}
+    for index, (split, part) in enumerate((("train", "training"), ("test", "testing"))):
+        arrays = norb_part(part, 30, index)
+        norb[split] = [
+            {
+                "image": arrays["dat"][row, 0, :, :, None],
+                "image2": arrays["dat"][row, 1, :, :, None],
+                "label_category": arrays["cat"][row],
+                "instance": arrays["info"][row, 0],
+                "label_elevation": arrays["info"][row, 1],
+                "label_azimuth": arrays["info"][row, 2] // 2,
+                "label_lighting": arrays["info"][row, 3],
+            }
+            for row in range(30)
+        ]
+    image = tfds.features.Image(shape=(12, 12, 1))
+    store_tfds(
+        "smallnorb",
+        "2.0.0",
+        {"image": image, "image2": image, "label_category": label(num_classes=5),
+         "instance": label(num_classes=10), "label_elevation": label(num_classes=9),
+         "label_azimuth": label(num_classes=18), "label_lighting": label(num_classes=6)},
+        norb,
+        root,
+    )
+    faces = {"train": [], "validation": [], "test": []}
+    for index in range(18):
+        face = np.full((218, 178, 3), 20, "uint8")
+        face[45:173, 25:153] = 40 * (index // 3)
+        faces[("train", "validation", "test")[index % 3]].append({
+            "image": face,
+            "landmarks": {f"{point}_{axis}": value for point, x, y in (
+                ("lefteye", 25, 45), ("righteye", 153, 45), ("nose", 89, 109),
+                ("leftmouth", 25, 173), ("rightmouth", 153, 173))
+                for axis, value in (("x", x), ("y", y))},
+            "attributes": {f"attribute_{bit:02d}": bool((index >> bit) & 1) for bit in range(40)},
+            "identity": {"Identity_No": 100 + index // 3},
+        })
+    store_tfds(
+        "celeb_a",
+        "2.1.0",
+        {"image": tfds.features.Image(shape=(218, 178, 3), encoding_format="jpeg"),
+         "landmarks": {f"{point}_{axis}": np.int64 for point in
+                       ("lefteye", "righteye", "nose", "leftmouth", "rightmouth")
+                       for axis in "xy"},
+         "attributes": {f"attribute_{bit:02d}": np.bool_ for bit in range(40)},
+         "identity": {"Identity_No": np.int64}},
+        faces,
+        root,
+    )
+    return root
+
+
+@tfds_only_once
+def test_tfds_smallnorb_reads_as_the_published_files(tfds_dir, norb_folder):
+    published = smallnorb(norb_folder, size=12, verbose=False)
+    for path in (tfds_dir, tfds_dir / "smallnorb", tfds_dir / "smallnorb" / "2.0.0"):
+        prepared = smallnorb(path, size=12, verbose=False)
+        assert prepared.info["source"].startswith("TFDS smallnorb")
+        for mine, theirs in ((prepared.train, published.train), (prepared.test, published.test)):
+            np.testing.assert_array_equal(mine.images, theirs.images)
+            np.testing.assert_array_equal(mine.class_ids, theirs.class_ids)
+            np.testing.assert_array_equal(mine.content_ids, theirs.content_ids)
+    poses = smallnorb_poses(tfds_dir, size=12, seed=3, verbose=False)
+    assert poses.test.num_samples == 12 and poses.train.content_ids.max() < 162
+
+
+@tfds_only_once
+def test_tfds_celeb_a_identities_extras_and_partition(tfds_dir, tmp_path):
+    from keras_lord.datasets import celeba
+
+    splits = celeba(tfds_dir, size=16, held_out=2, seed=0, verbose=False)
+    assert splits.train.num_samples == 12 and splits.test.num_samples == 6
+    assert len(splits.info["held_out_identities"]) == 2
+    for data, extras in ((splits.train, splits.train_extras), (splits.test, splits.test_extras)):
+        np.testing.assert_allclose(
+            data.images.reshape(data.num_samples, -1).mean(1), 40 * data.class_ids, atol=3
+        )
+        # Image i is of identity i // 3 and in partition i % 3; its attribute k is bit k of
+        # i, +1 / -1 as in list_attr_celeba.txt.
+        index = 3 * data.class_ids + extras["partition"]
+        bits = (index[:, None] >> np.arange(40)) & 1
+        np.testing.assert_array_equal(extras["attributes"], np.where(bits, 1, -1))
+        np.testing.assert_allclose(extras["landmarks"][:, 0], 0)
+        np.testing.assert_allclose(extras["landmarks"][:, 3], [[0, 16]] * data.num_samples)
+    partition = np.concatenate([splits.train_extras["partition"], splits.test_extras["partition"]])
+    assert np.bincount(partition).tolist() == [6, 6, 6]
+    out = tmp_path / "celeba"
+    main(["prepare", "celeba", "--data-dir", str(tfds_dir / "celeb_a"), "--out", str(out),
+          "--size", "16", "--held-out-classes", "2"])
+    with np.load(out / "train.npz") as train:
+        assert train["imgs"].shape == (12, 16, 16, 3) and train["attributes"].shape == (12, 40)
+
+
+@tfds_only_once
+def test_tfds_damaged_records_and_missing_split(tfds_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "smallnorb" / "2.0.0"
+    shutil.copytree(tfds_dir / "smallnorb" / "2.0.0", copy)
+    record = next(copy.glob("*-train.tfrecord*"))
+    record.write_bytes(record.read_bytes()[:-40])
+    with pytest.raises(ValueError, match="cannot be read as a TFDS dataset"):
+        smallnorb(tmp_path, size=12, verbose=False)
+    for path in copy.glob("*-test.tfrecord*"):
+        path.unlink()
+    info = json.loads((copy / "dataset_info.json").read_text())
+    info["splits"] = [split for split in info["splits"] if split["name"] != "test"]
+    (copy / "dataset_info.json").write_text(json.dumps(info))
+    shutil.copy(next((tfds_dir / "smallnorb" / "2.0.0").glob("*-train.tfrecord*")), record)
+    with pytest.raises(DatasetFileError, match="no 'test' split"):
+        smallnorb(tmp_path, size=12, verbose=False)
+
+
+def test_celeba_png_set(celeba_folder, tmp_path):
+    import shutil
+
+    from keras_lord.datasets import celeba
+
+    (tmp_path / "img_align_celeba_png").mkdir()
+    for index in range(18):
+        face = np.full((218, 178, 3), 20, "uint8")
+        face[45:173, 25:153] = 40 * (index // 3)
+        Image.fromarray(face).save(tmp_path / "img_align_celeba_png" / f"{index + 1:06d}.png")
+    shutil.copytree(celeba_folder / "Anno", tmp_path / "Anno")
+    splits = celeba(tmp_path, size=16, held_out=2, verbose=False)
+    for data in (splits.train, splits.test):
+        expected = np.broadcast_to(40 * data.class_ids[:, None, None, None], data.images.shape)
+        np.testing.assert_array_equal(data.images, expected)
+
+
+def test_split_compacts_training_rows_in_place():
+    from keras_lord.datasets.splits import _keep_rows_in_place, split_by_rows
+
+    rng = np.random.default_rng(0)
+    for count, chunk, held_out in ((10, 3, 0.5), (1000, 7, 0.1), (64, 8, 0.9), (37, 1, 0.3)):
+        for _ in range(10):
+            array = rng.integers(0, 255, (count, 2, 2, 1), dtype="uint8")
+            rows = rng.random(count) >= held_out
+            rows[0] = True
+            expected = array[rows].copy()
+            kept = _keep_rows_in_place(array, rows, chunk)
+            np.testing.assert_array_equal(kept, expected)
+            assert np.shares_memory(kept, array)
+    images = np.arange(6, dtype="uint8").repeat(4).reshape(6, 2, 2, 1)
+    test_rows = np.array([False, True, False, False, True, False])
+    splits = split_by_rows(images.copy(), np.arange(6), None, test_rows, 6, {})
+    np.testing.assert_array_equal(splits.train.images[:, 0, 0, 0], [0, 2, 3, 5])
+    np.testing.assert_array_equal(splits.test.images[:, 0, 0, 0], [1, 4])
+    np.testing.assert_array_equal(splits.train.class_ids, [0, 2, 3, 5])
+
+
+def test_tar_members_are_read_in_one_pass_in_the_archives_order(tmp_path, monkeypatch):
+    from keras_lord.datasets import sources
+    from keras_lord.datasets.resizing import decode_images
+
+    order = np.random.default_rng(0).permutation(120)
+    with tarfile.open(tmp_path / "shuffled.tar.gz", "w:gz") as archive:
+        for value in order:
+            buffer = io.BytesIO()
+            Image.fromarray(np.full((6, 6), value, "uint8")).save(buffer, "PNG")
+            info = tarfile.TarInfo(f"images/{value:04d}.png")
+            info.size = buffer.tell()
+            archive.addfile(info, io.BytesIO(buffer.getvalue()))
+    opened = []
+    original_open = sources.tarfile.open
+    monkeypatch.setattr(
+        sources.tarfile, "open", lambda *a, **k: opened.append(a) or original_open(*a, **k)
+    )
+    files = sources.DatasetSource(tmp_path / "shuffled.tar.gz", "t", "here").files("*.png")
+    assert [name for name, _ in files] == [f"images/{value:04d}.png" for value in range(120)]
+    images = decode_images(files, 3, None, 1, verbose=False, workers=4)
+    np.testing.assert_array_equal(images[:, 1, 1, 0], np.arange(120))
+    assert len(opened) == 2, "one pass lists the members, one reads them"
+    assert files[5][1]() == files[5][1]()  # asked again: a new pass, the same bytes

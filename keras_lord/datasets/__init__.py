@@ -4,6 +4,7 @@ from keras_lord.datasets.cars3d import cars3d
 from keras_lord.datasets.celeba import celeba
 from keras_lord.datasets.domains import anime, edges2shoes
 from keras_lord.datasets.image_folder import from_csv, from_folder
+from keras_lord.datasets.kth import kth
 from keras_lord.datasets.norb_format import read_norb_matrix, write_norb_matrix
 from keras_lord.datasets.rafd import rafd
 from keras_lord.datasets.smallnorb import smallnorb, smallnorb_poses
@@ -16,6 +17,7 @@ LOADERS = {
     "celeba": celeba,
     "edges2shoes": edges2shoes,
     "anime": anime,
+    "kth": kth,
     "rafd": rafd,
     "smallnorb": smallnorb,
     "smallnorb_poses": smallnorb_poses,
@@ -34,6 +36,7 @@ __all__ = [
     "edges2shoes",
     "from_csv",
     "from_folder",
+    "kth",
     "rafd",
     "read_norb_matrix",
     "smallnorb",

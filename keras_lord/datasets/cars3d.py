@@ -4,8 +4,8 @@ import io
 
 import numpy as np
 
-from keras_lord.datasets.resizing import resize_images
-from keras_lord.datasets.sources import DatasetSource
+from keras_lord.datasets.resizing import resize_images, run_in_threads
+from keras_lord.datasets.sources import DatasetSource, reading_order
 from keras_lord.datasets.splits import DatasetSplits, held_out_classes, split_by_rows
 
 PUBLISHED_AT = (
@@ -61,13 +61,23 @@ def cars3d(
     """
     source = DatasetSource(data_dir, "Cars3D", PUBLISHED_AT)
     meshes = source.files("*cars/car_*_mesh.mat")
-    renders = [_read_mesh(name, read(), source) for name, read in meshes]
     views = NUM_ELEVATIONS * NUM_AZIMUTHS
-    images = np.concatenate([render.reshape((views,) + render.shape[2:]) for render in renders])
-    class_ids = np.repeat(np.arange(len(renders)), views)
-    content_ids = np.tile(np.arange(views), len(renders))
-    images = resize_images(images, size, verbose, label="image")
-    test_classes = held_out_classes(len(renders), held_out, seed)
+    images = np.empty((len(meshes) * views, size, size, 3), "uint8")
+
+    order = reading_order(meshes)
+
+    def read_car(position):
+        # One car's renders at a time: the full-size set (860 MB) is never held whole.
+        car = order[position]
+        name, read = meshes[car]
+        render = _read_mesh(name, read(), source)
+        resized = resize_images(render.reshape((views,) + render.shape[2:]), size, False, 1)
+        images[car * views : (car + 1) * views] = resized
+
+    run_in_threads(read_car, len(meshes), verbose, label="car")
+    class_ids = np.repeat(np.arange(len(meshes)), views)
+    content_ids = np.tile(np.arange(views), len(meshes))
+    test_classes = held_out_classes(len(meshes), held_out, seed)
     info = {
         "dataset": "cars3d",
         "source": PUBLISHED_AT,
@@ -84,6 +94,6 @@ def cars3d(
         class_ids,
         content_ids,
         np.isin(class_ids, test_classes),
-        len(renders),
+        len(meshes),
         info,
     )

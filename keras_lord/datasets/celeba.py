@@ -10,9 +10,13 @@ import numpy as np
 from keras_lord.datasets.resizing import centre_square, decode_images
 from keras_lord.datasets.sources import DatasetFileError, DatasetSource
 from keras_lord.datasets.splits import DatasetSplits, held_out_classes, split_by_rows
+from keras_lord.datasets.tfds_source import find_prepared, read_prepared
 
 PUBLISHED_AT = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CROP = 128  # the centre square kept of the 178x218 aligned images, as the reference code
+# TFDS's splits of celeb_a are the official partition: 0 train, 1 validation, 2 test.
+TFDS_SPLITS = ("train", "validation", "test")
+LANDMARKS = ("lefteye", "righteye", "nose", "leftmouth", "rightmouth")
 
 
 def _lines(source, pattern):
@@ -51,6 +55,72 @@ def _optional(source, pattern, numbers, skip):
         return None
 
 
+def _read_published(data_dir) -> dict:
+    source = DatasetSource(data_dir, "CelebA", PUBLISHED_AT)
+    identities = _table(source, "*identity_CelebA.txt", 1, 0)
+    try:
+        images = source.files("*img_align_celeba/*.jpg")
+    except DatasetFileError:
+        images = source.files("*img_align_celeba_png/*.png")
+    by_stem = {os.path.splitext(os.path.basename(name))[0]: (name, read) for name, read in images}
+    stems = sorted(identities)
+    missing = [stem for stem in stems if stem not in by_stem]
+    if missing:
+        raise ValueError(
+            f"identity_CelebA.txt lists {len(missing)} images that are not among the "
+            f"{len(by_stem)} image files, e.g. {missing[0]}; the download is incomplete."
+        )
+    record = {
+        "source": PUBLISHED_AT,
+        "files": [by_stem[stem] for stem in stems],
+        "identity": np.array([identities[stem][0] for stem in stems]),
+    }
+    attributes = _optional(source, "*list_attr_celeba.txt", 40, 2)
+    if attributes is not None:
+        record["attributes"] = np.array([attributes[stem] for stem in stems], "int8")
+    landmarks = _optional(source, "*list_landmarks_align_celeba.txt", 10, 2)
+    if landmarks is not None:
+        record["landmarks"] = np.array([landmarks[stem] for stem in stems], "float32")
+    partition = _optional(source, "*list_eval_partition.txt", 1, 0)
+    if partition is not None:
+        record["partition"] = np.array([partition[stem][0] for stem in stems], "int8")
+    return record
+
+
+def _read_tfds(directory, verbose) -> dict:
+    splits = read_prepared(directory, verbose=verbose)
+    if "identity/Identity_No" not in next(iter(splits.values()), {}):
+        raise ValueError(
+            f"The TFDS celeb_a in {directory} has no identities (they came with celeb_a "
+            "2.1.0); prepare celeb_a 2.1.0 or later, or pass the published files."
+        )
+    parts = [split for split in TFDS_SPLITS if split in splits]
+    if not parts:
+        raise DatasetFileError(
+            f"The TFDS celeb_a in {directory} has none of the splits {TFDS_SPLITS}; prepare "
+            "it again with `tfds build celeb_a`."
+        )
+    columns = {
+        key: np.concatenate([splits[split][key] for split in parts]) for key in splits[parts[0]]
+    }
+    # CelebA lists its 40 attributes in alphabetical order.
+    attribute_keys = sorted(key for key in columns if key.startswith("attributes/"))
+    landmark_keys = [f"landmarks/{point}_{axis}" for point in LANDMARKS for axis in "xy"]
+    return {
+        "source": f"TFDS celeb_a, {directory}",
+        "files": [
+            (f"{directory}: example {index}", lambda content=content: content)
+            for index, content in enumerate(columns["image"])
+        ],
+        "identity": columns["identity/Identity_No"],
+        "attributes": np.stack([columns[key] for key in attribute_keys], 1).astype("int8") * 2 - 1,
+        "landmarks": np.stack([columns[key] for key in landmark_keys], 1).astype("float32"),
+        "partition": np.concatenate(
+            [np.full(len(splits[part]["image"]), TFDS_SPLITS.index(part), "int8") for part in parts]
+        ),
+    }
+
+
 def celeba(
     data_dir, size: int = 64, held_out: int = 1000, seed: int = 0, verbose: bool = True
 ) -> DatasetSplits:
@@ -64,7 +134,9 @@ def celeba(
         data_dir: a folder holding `img_align_celeba/` (JPEGs), `img_align_celeba.zip` or the
             PNG set `img_align_celeba_png/`, and `identity_CelebA.txt` (the `Anno/` folder);
             `list_attr_celeba.txt`, `list_landmarks_align_celeba.txt` and
-            `list_eval_partition.txt` are read when present.
+            `list_eval_partition.txt` are read when present. Or TFDS's prepared `celeb_a`
+            (2.1.0 or later: a TFDS data dir, or its `celeb_a/` or version folder), whose
+            splits are the official partition.
         size: image side after resizing (the paper's 64).
         held_out: identities held out (the paper's 1,000 of 10,177), chosen with `seed`.
         seed: seed of the held-out choice (recorded in the output).
@@ -86,39 +158,19 @@ def celeba(
     ```
 
     """
-    source = DatasetSource(data_dir, "CelebA", PUBLISHED_AT)
-    identities = _table(source, "*identity_CelebA.txt", 1, 0)
-    try:
-        images = source.files("*img_align_celeba/*.jpg")
-    except DatasetFileError:
-        images = source.files("*img_align_celeba_png/*.png")
-    by_stem = {os.path.splitext(os.path.basename(name))[0]: (name, read) for name, read in images}
-    stems = sorted(identities)
-    missing = [stem for stem in stems if stem not in by_stem]
-    if missing:
-        raise ValueError(
-            f"identity_CelebA.txt lists {len(missing)} images that are not among the "
-            f"{len(by_stem)} image files, e.g. {missing[0]}; the download is incomplete."
-        )
-    labels = np.array([identities[stem][0] for stem in stems])
-    unique_identities, class_ids = np.unique(labels, return_inverse=True)
-    pixels = decode_images([by_stem[stem] for stem in stems], size, centre_square(CROP), 3, verbose)
-    extras = {}
-    attributes = _optional(source, "*list_attr_celeba.txt", 40, 2)
-    if attributes is not None:
-        extras["attributes"] = np.array([attributes[stem] for stem in stems], "int8")
-    landmarks = _optional(source, "*list_landmarks_align_celeba.txt", 10, 2)
-    if landmarks is not None:
-        points = np.array([landmarks[stem] for stem in stems], "float32").reshape(-1, 5, 2)
+    prepared = find_prepared(data_dir, "celeb_a")
+    record = _read_tfds(prepared, verbose) if prepared else _read_published(data_dir)
+    unique_identities, class_ids = np.unique(record["identity"], return_inverse=True)
+    pixels = decode_images(record["files"], size, centre_square(CROP), 3, verbose)
+    extras = {key: record[key] for key in ("attributes", "partition") if key in record}
+    if "landmarks" in record:
+        points = record["landmarks"].reshape(-1, 5, 2)
         offset = np.array([(178 - CROP) // 2, (218 - CROP) // 2], "float32")
         extras["landmarks"] = (points - offset) * (size / CROP)
-    partition = _optional(source, "*list_eval_partition.txt", 1, 0)
-    if partition is not None:
-        extras["partition"] = np.array([partition[stem][0] for stem in stems], "int8")
     test_classes = held_out_classes(len(unique_identities), held_out, seed)
     info = {
         "dataset": "celeba",
-        "source": PUBLISHED_AT,
+        "source": record["source"],
         "class": "identity (CelebA's identity number, numbered in sorted order)",
         "content": "none",
         "crop": f"centre {CROP}x{CROP} of the aligned 178x218 images, then resized",

@@ -50,12 +50,16 @@ def edges2shoes(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits
     """
     source = DatasetSource(data_dir, "Edges2Shoes", EDGES2SHOES_AT)
     parts = [source.files("*train/*_AB.jpg"), source.files("*val/*_AB.jpg")]
-    images, class_ids, pairs, test_rows = [], [], [], []
+    # Edges, then shoes, of the training pairs; the same of the held-out pairs, each
+    # decoded into its place in one array.
+    images = np.empty((2 * sum(map(len, parts)), size, size, 3), "uint8")
+    class_ids, pairs, test_rows = [], [], []
     start = 0
     for part, files in enumerate(parts):
-        edges, shoes = decode_images(files, size, [_left_half, _right_half], 3, verbose)
         count = len(files)
-        images += [edges, shoes]
+        first = 2 * start
+        halves = [images[first : first + count], images[first + count : first + 2 * count]]
+        decode_images(files, size, [_left_half, _right_half], 3, verbose, out=halves)
         class_ids += [np.zeros(count, "int64"), np.ones(count, "int64")]
         pairs += [np.arange(start, start + count)] * 2
         test_rows += [np.full(2 * count, part == 1)]
@@ -69,7 +73,7 @@ def edges2shoes(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits
         "size": size,
     }
     return split_by_rows(
-        np.concatenate(images),
+        images,
         np.concatenate(class_ids),
         np.concatenate(pairs),
         np.concatenate(test_rows),

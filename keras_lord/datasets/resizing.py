@@ -7,6 +7,8 @@ import keras
 import numpy as np
 from PIL import Image
 
+from keras_lord.datasets.sources import reading_order
+
 
 def resize_images(
     images, size: int, verbose: bool = True, workers: int | None = None, label: str = ""
@@ -38,7 +40,7 @@ def resize_images(
             picture = picture.resize((size, size), Image.BOX)
         output[index] = np.asarray(picture).reshape(size, size, channels)
 
-    _run_in_threads(resize, count, verbose, workers, label)
+    run_in_threads(resize, count, verbose, workers, label)
     return output
 
 
@@ -49,6 +51,7 @@ def decode_images(
     channels: int = 3,
     verbose: bool = True,
     workers: int | None = None,
+    out=None,
 ):
     """Decodes image files in parallel threads, crops and resizes them, uint8 throughout.
 
@@ -62,6 +65,8 @@ def decode_images(
         channels: 3 (RGB) or 1 (grayscale).
         verbose: show a progress bar.
         workers: threads; defaults to the CPU count.
+        out: the array (a list of arrays, one per crop) to write into, e.g. parts of one
+            larger array, so that joining them costs no copy; new arrays by default.
 
     Returns:
         `(N, size, size, channels)` uint8 images; a list of such arrays, one per crop, if
@@ -74,9 +79,18 @@ def decode_images(
     import io
 
     crops = crop if isinstance(crop, (list, tuple)) else [crop]
-    outputs = [np.empty((len(files), size, size, channels), "uint8") for _ in crops]
+    shape = (len(files), size, size, channels)
+    if out is None:
+        outputs = [np.empty(shape, "uint8") for _ in crops]
+    else:
+        outputs = out if isinstance(crop, (list, tuple)) else [out]
+        if any(output.shape != shape or output.dtype != np.uint8 for output in outputs):
+            raise ValueError(f"`out` must hold uint8 arrays of shape {shape}.")
 
-    def decode(index):
+    order = reading_order(files)
+
+    def decode(position):
+        index = order[position]
         name, read = files[index]
         try:
             with Image.open(io.BytesIO(read())) as picture:
@@ -88,16 +102,35 @@ def decode_images(
             part = part.resize((size, size), Image.BOX)
             output[index] = np.asarray(part).reshape(size, size, channels)
 
-    _run_in_threads(decode, len(files), verbose, workers)
+    run_in_threads(decode, len(files), verbose, workers)
     return outputs if isinstance(crop, (list, tuple)) else outputs[0]
 
 
-def _run_in_threads(work, count, verbose, workers, label=""):
-    """Runs `work(index)` for every index in a thread pool, with a progress bar."""
+def run_in_threads(
+    work, count: int, verbose: bool = True, workers: int | None = None, label: str = ""
+) -> None:
+    """Runs `work(index)` for every index below `count` in a thread pool, with a progress bar.
+
+    Args:
+        work: a function of the index; its result is dropped, its exception raised here.
+        count: how many indices.
+        verbose: show a progress bar.
+        workers: threads; defaults to the CPU count.
+        label: what the progress bar counts (default "image").
+
+    Example:
+    ```python
+    squares = [0] * 10
+    run_in_threads(lambda i: squares.__setitem__(i, i * i), 10, verbose=False)
+    ```
+
+    """
     progress = keras.utils.Progbar(count, unit_name=label or "image") if verbose else None
+    # About 200 updates in all: often enough to watch, rarely enough to cost nothing.
+    every = max(1, count // 200)
     with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
         for done, _ in enumerate(pool.map(work, range(count)), start=1):
-            if progress is not None and (done % 256 == 0 or done == count):
+            if progress is not None and (done % every == 0 or done == count):
                 progress.update(done)
 
 

@@ -8,8 +8,9 @@ import numpy as np
 
 from keras_lord.datasets.norb_format import read_norb_matrix
 from keras_lord.datasets.resizing import resize_images
-from keras_lord.datasets.sources import DatasetSource
+from keras_lord.datasets.sources import DatasetFileError, DatasetSource
 from keras_lord.datasets.splits import DatasetSplits, held_out_rows, split_by_rows
+from keras_lord.datasets.tfds_source import find_prepared, read_prepared
 
 PUBLISHED_AT = "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/"
 PARTS = {
@@ -26,19 +27,23 @@ def read_smallnorb(data_dir, verbose: bool = True) -> dict:
 
     Args:
         data_dir: a folder (or archive) holding the six `smallnorb-*-{dat,cat,info}.mat`
-            files, gzipped (as published) or not.
+            files, gzipped (as published) or not; or TFDS's prepared `smallnorb` (a TFDS
+            data dir, or its `smallnorb/` or `smallnorb/<version>/` folder).
         verbose: progress output.
 
     Returns:
         `{"images": (N, 96, 96) uint8, "part": (N,) 0 training / 1 testing, "category",
         "instance", "elevation", "azimuth" (0..17), "lighting", "camera"}`, one image per
-        camera, N = 2 x 48,600 = 97,200 for the whole set.
+        camera, N = 2 x 48,600 = 97,200 for the whole set; and `"source"`, what was read.
 
     Raises:
         DatasetFileError: if a file is missing.
         ValueError: if a file is damaged or the three files of a part disagree.
 
     """
+    prepared = find_prepared(data_dir, "smallnorb")
+    if prepared is not None:
+        return _read_tfds(prepared, verbose)
     source = DatasetSource(data_dir, "SmallNORB", PUBLISHED_AT)
     columns = {key: [] for key in ("images", "part", "category", "instance", "elevation")}
     columns.update(azimuth=[], lighting=[], camera=[])
@@ -70,7 +75,42 @@ def read_smallnorb(data_dir, verbose: bool = True) -> dict:
             columns["camera"].append(np.full(count, camera))
         if verbose:
             print(f"SmallNORB {part}: {count} image pairs")
-    return {key: np.concatenate(value) for key, value in columns.items()}
+    return {key: np.concatenate(value) for key, value in columns.items()} | {
+        "source": PUBLISHED_AT
+    }
+
+
+# TFDS's smallnorb features, by the names of `read_smallnorb`'s columns. Its azimuths are
+# already halved to 0..17.
+TFDS_FEATURES = {
+    "category": "label_category",
+    "instance": "instance",
+    "elevation": "label_elevation",
+    "azimuth": "label_azimuth",
+    "lighting": "label_lighting",
+}
+
+
+def _read_tfds(directory, verbose):
+    splits = read_prepared(directory, decoded=("image", "image2"), verbose=verbose)
+    columns = {key: [] for key in ("images", "part", *TFDS_FEATURES, "camera")}
+    for part_index, split in enumerate(("train", "test")):
+        if split not in splits:
+            raise DatasetFileError(
+                f"The TFDS smallnorb in {directory} has no {split!r} split (it has "
+                f"{sorted(splits)}); prepare it again with `tfds build smallnorb`."
+            )
+        examples = splits[split]
+        count = len(examples["label_category"])
+        for camera, feature in enumerate(("image", "image2")):
+            columns["images"].append(examples[feature][..., 0])
+            columns["part"].append(np.full(count, part_index))
+            for column, name in TFDS_FEATURES.items():
+                columns[column].append(examples[name])
+            columns["camera"].append(np.full(count, camera))
+    return {key: np.concatenate(value) for key, value in columns.items()} | {
+        "source": f"TFDS smallnorb, {directory}"
+    }
 
 
 def _dense_ids(*factors) -> tuple:
@@ -85,7 +125,8 @@ def smallnorb(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits:
     Class = category x instance x elevation x lighting x camera; content = azimuth.
 
     Args:
-        data_dir: the folder (or archive) of the six published files.
+        data_dir: the folder (or archive) of the six published files, or TFDS's prepared
+            `smallnorb` (see `read_smallnorb`).
         size: image side after resizing (the paper's 64); grayscale is kept 1-channel.
         verbose: progress output.
 
@@ -113,7 +154,7 @@ def smallnorb(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits:
     images = resize_images(table["images"], size, verbose, label="image")
     info = {
         "dataset": "smallnorb",
-        "source": PUBLISHED_AT,
+        "source": table["source"],
         "class": "category x instance x elevation x lighting x camera",
         "content": "azimuth (18)",
         "split": "official: training-file instances 4, 6, 7, 8, 9; testing-file 0, 1, 2, 3, 5",
@@ -130,7 +171,8 @@ def smallnorb_poses(
     Class = category x instance x lighting x camera; content = azimuth x elevation (162).
 
     Args:
-        data_dir: the folder (or archive) of the six published files.
+        data_dir: the folder (or archive) of the six published files, or TFDS's prepared
+            `smallnorb` (see `read_smallnorb`).
         size: image side after resizing.
         seed: seed of the held-out choice (recorded in the output).
         held_out: the share of images held out.
@@ -157,7 +199,7 @@ def smallnorb_poses(
     images = resize_images(table["images"], size, verbose, label="image")
     info = {
         "dataset": "smallnorb_poses",
-        "source": PUBLISHED_AT,
+        "source": table["source"],
         "class": "category x instance x lighting x camera",
         "content": "elevation x 18 + azimuth (162 poses)",
         "split": f"{held_out:.0%} of the images held out, seed {seed}",

@@ -5,9 +5,11 @@ to get it.
 """
 
 import fnmatch
+import functools
 import io
 import os
 import tarfile
+import threading
 import zipfile
 
 
@@ -85,7 +87,8 @@ class DatasetSource:
                 matches at the top.
 
         Returns:
-            Sorted `(name, read)` pairs, `read()` returning the file's bytes.
+            Sorted `(name, read)` pairs, `read()` returning the file's bytes. Members of a
+            tar archive are read in one pass when read in `reading_order`.
 
         Raises:
             DatasetFileError: if no file matches.
@@ -120,15 +123,68 @@ class DatasetSource:
                     if not info.is_dir() and _matches(info.filename, pattern):
                         yield info.filename, _zip_reader(archive, info.filename, self, path)
             elif _is_archive(path):
-                with tarfile.open(path) as archive:
-                    for member in archive:
-                        # A compressed tar reads front to back: matching members are read
-                        # as they pass.
-                        if member.isfile() and _matches(member.name, pattern):
-                            content = archive.extractfile(member).read()
-                            yield member.name, (lambda content=content: content)
+                stream = _TarStream(path, pattern, self)
+                for index, name in enumerate(stream.names):
+                    reader = functools.partial(stream.read, index)
+                    reader.archive_position = index
+                    yield name, reader
         except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
             raise self.damaged(os.path.basename(path), error) from error
+
+
+class _TarStream:
+    """The matching members of a tar archive, read in one pass as they are asked for.
+
+    A compressed tar can only be read front to back, and holding every member in memory
+    would cost the archive's size (Edges2Shoes: 2 GB). Members are read in order as readers
+    ask for them; one passed on the way to a later one is kept until it is asked for, so
+    threads asking a little out of order cost no second pass. Asking again for one already
+    handed out starts the pass over.
+    """
+
+    def __init__(self, path, pattern, source):
+        self.path = path
+        self.pattern = pattern
+        self.source = source
+        self.lock = threading.Lock()
+        with tarfile.open(path) as archive:
+            self.names = [member.name for member in archive if self._wanted(member)]
+        self.archive = None
+        self.next_index = 0  # of the next matching member in the open pass
+        self.passed = {}
+
+    def _wanted(self, member) -> bool:
+        return member.isfile() and _matches(member.name, self.pattern)
+
+    def read(self, index: int) -> bytes:
+        with self.lock:
+            if index in self.passed:
+                return self.passed.pop(index)
+            try:
+                if self.archive is None or index < self.next_index:
+                    self._start_pass()
+                for member in self.members:
+                    if self._wanted(member):
+                        content = self.archive.extractfile(member).read()
+                        self.next_index += 1
+                        if self.next_index - 1 == index:
+                            return content
+                        self.passed[self.next_index - 1] = content
+            except (tarfile.TarError, EOFError, OSError) as error:
+                raise self.source.damaged(os.path.basename(self.path), error) from error
+            raise self.source.damaged(
+                os.path.basename(self.path), EOFError(f"{self.names[index]} is gone")
+            )
+
+    def _start_pass(self):
+        if self.archive is not None:
+            self.archive.close()
+        self.archive = tarfile.open(self.path)
+        # One iterator for the whole pass: a new `for` over the archive would start again
+        # from its first member.
+        self.members = iter(self.archive)
+        self.next_index = 0
+        self.passed = {}
 
 
 def _is_archive(name) -> bool:
@@ -157,6 +213,23 @@ def _zip_reader(archive, name, source, path):
             raise source.damaged(f"{os.path.basename(path)}:{name}", error) from error
 
     return read
+
+
+def reading_order(files: list) -> list:
+    """The order in which to read `files`, as `DatasetSource.files` lists them.
+
+    A tar archive's members come in the archive's own order, so that one pass reads them.
+
+    Args:
+        files: `(name, read)` pairs.
+
+    Returns:
+        Indices into `files`.
+
+    """
+    return sorted(
+        range(len(files)), key=lambda index: getattr(files[index][1], "archive_position", index)
+    )
 
 
 def as_file(content: bytes) -> io.BytesIO:

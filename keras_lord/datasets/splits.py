@@ -86,8 +86,11 @@ def split_by_rows(
 ) -> DatasetSplits:
     """Splits arrays into training and held-out `LordData` by a mask of held-out rows.
 
+    The training images are compacted inside `images` (which is reordered) rather than
+    copied, so the split costs the held-out images' memory only.
+
     Args:
-        images: `(N, H, W, C)` uint8 images.
+        images: `(N, H, W, C)` uint8 images; overwritten.
         class_ids: `(N,)` global class ids.
         content_ids: `(N,)` content ids, or `None`.
         test_rows: `(N,)` booleans, true for held-out images.
@@ -108,11 +111,13 @@ def split_by_rows(
             f"The split leaves {'no training' if test_rows.all() else 'no held-out'} images "
             f"of {len(test_rows)}: the data holds too few classes or images for it."
         )
+    test_images = images[test_rows]
+    train_images = _keep_rows_in_place(images, ~test_rows)
     parts = []
-    for rows in (~test_rows, test_rows):
+    for rows, part_images in ((~test_rows, train_images), (test_rows, test_images)):
         parts.append(
             LordData(
-                images=images[rows],
+                images=part_images,
                 class_ids=class_ids[rows],
                 num_classes=num_classes,
                 content_ids=None if content_ids is None else content_ids[rows],
@@ -126,6 +131,22 @@ def split_by_rows(
         train_extras={name: values[~test_rows] for name, values in extras.items()},
         test_extras={name: values[test_rows] for name, values in extras.items()},
     )
+
+
+def _keep_rows_in_place(array: np.ndarray, rows: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """`array[rows]` for a boolean mask, built inside `array`'s own memory.
+
+    A copy would double the peak memory of a preparation (CelebA at 64x64: 2.5 GB more).
+    Kept row `kept[j]` moves to `j <= kept[j]`, in ascending chunks: each chunk reads rows at
+    or after the first it writes, and after every row an earlier chunk wrote.
+    """
+    kept = np.flatnonzero(rows)
+    for start in range(0, len(kept), chunk):
+        indices = kept[start : start + chunk]
+        # A chunk with no held-out row at or before its rows is already in place.
+        if indices[-1] != start + len(indices) - 1:
+            array[start : start + len(indices)] = array[indices]
+    return array[: len(kept)]
 
 
 def held_out_classes(num_classes: int, count: int, seed: int) -> np.ndarray:
