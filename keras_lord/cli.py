@@ -89,13 +89,29 @@ def _layer_names(text: str) -> tuple:
 
 def _train(arguments):
     from keras_lord.data import LordData
-    from keras_lord.training_run import train_run
+    from keras_lord.training_run import TRANSFER_LOG, train_run
 
     data = LordData.from_npz(arguments.data)
     print(
         f"{arguments.data}: {data.num_samples} images of shape {data.image_shape}, "
         f"{data.num_classes} classes"
     )
+    callbacks = []
+    if arguments.eval_data:
+        from keras_lord.callbacks import TransferEvaluation
+
+        held_out = LordData.from_npz(arguments.eval_data)
+        if held_out.image_shape != data.image_shape:
+            raise ValueError(
+                f"--eval-data {arguments.eval_data} holds images of shape "
+                f"{held_out.image_shape}; the training data's are {data.image_shape}."
+            )
+        log_path = os.path.join(arguments.out, TRANSFER_LOG)
+        callbacks.append(TransferEvaluation(held_out, arguments.eval_every, log_path=log_path))
+        print(
+            f"Content transfer on {arguments.eval_data} every {arguments.eval_every} epochs "
+            f"of stage 2 -> {log_path}"
+        )
     train_run(
         data,
         arguments.out,
@@ -109,6 +125,7 @@ def _train(arguments):
         force=arguments.force,
         seed=arguments.seed,
         precision=arguments.precision,
+        callbacks=callbacks,
     )
 
 
@@ -361,6 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["float32", "bfloat16"],
         default="float32",
         help="bfloat16 runs the networks in mixed precision (CPUs with AVX512-BF16, GPUs)",
+    )
+    train.add_argument(
+        "--eval-data",
+        help="held-out .npz (with `contents`): its content-transfer error is logged to "
+        "transfer_log.csv in the run folder during stage 2",
+    )
+    train.add_argument(
+        "--eval-every", type=positive_int, default=5, help="epochs between those evaluations"
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--force", action="store_true", help="start over in a finished run")

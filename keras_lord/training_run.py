@@ -26,6 +26,8 @@ STAGE1_FILE = "stage1.keras"
 RUN_FILE = "run.json"
 CHECKPOINT_FOLDER = "checkpoint"
 GRID_FOLDER = "grids"
+# The content-transfer log of `keras-lord train --eval-data`.
+TRANSFER_LOG = "transfer_log.csv"
 # Everything a run writes in its folder; `force` removes these and nothing else.
 RUN_OUTPUTS = (
     RUN_FILE,
@@ -33,6 +35,7 @@ RUN_OUTPUTS = (
     GRID_FOLDER,
     "stage1_log.csv",
     "stage2_log.csv",
+    TRANSFER_LOG,
     STAGE1_FILE,
     TRAINER_FILE,
     MODEL_FILE,
@@ -132,6 +135,7 @@ def train_run(
     force: bool = False,
     seed: int = 0,
     verbose: int = 1,
+    callbacks: list | None = None,
     **trainer_arguments,
 ) -> LordTrainer:
     """Trains stage 1 and stage 2 in `output_dir`, resuming whatever an earlier run left.
@@ -161,6 +165,9 @@ def train_run(
             or data: the files a run writes (`RUN_OUTPUTS`) are removed, nothing else.
         seed: seed of the model's initial weights and noise.
         verbose: Keras verbosity.
+        callbacks: more Keras callbacks, given to both stages (e.g. a `TransferEvaluation`
+            of held-out data); each epoch's run before its checkpoint. They do not change
+            the training, so a run resumes with or without them.
         **trainer_arguments: other `LordTrainer` arguments (e.g. `adain_dim`).
 
     Returns:
@@ -251,7 +258,7 @@ def train_run(
         # no settings behind to refuse the next, corrected command with.
         write_json(run_path, settings)
         return _train_both_stages(
-            trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose
+            trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose, callbacks or []
         )
 
 
@@ -291,16 +298,22 @@ def _build_or_load_trainer(
     return trainer
 
 
-def _train_both_stages(trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose):
+def _train_both_stages(
+    trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose, extra_callbacks
+):
     inputs = data.inputs()
     stage1_path = os.path.join(output_dir, STAGE1_FILE)
     if not os.path.exists(stage1_path):
         print(f"Stage 1: latent optimisation, {epochs} epochs on {data.num_samples} images")
-        _fit_stage(trainer, inputs, output_dir, "stage1", epochs, batch_size, verbose)
+        _fit_stage(
+            trainer, inputs, output_dir, "stage1", epochs, batch_size, verbose, extra_callbacks
+        )
         trainer.save(stage1_path)
     trainer.start_stage2()
     print(f"Stage 2: amortisation, {encoder_epochs} epochs")
-    _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, batch_size, verbose)
+    _fit_stage(
+        trainer, inputs, output_dir, "stage2", encoder_epochs, batch_size, verbose, extra_callbacks
+    )
     trainer.save(os.path.join(output_dir, TRAINER_FILE))
     # Written last: its presence marks the run finished.
     model_path = os.path.join(output_dir, MODEL_FILE)
@@ -309,7 +322,7 @@ def _train_both_stages(trainer, data, output_dir, epochs, encoder_epochs, batch_
     return trainer
 
 
-def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose):
+def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose, extra_callbacks):
     grid = TranslationGrid(
         inputs,
         os.path.join(output_dir, GRID_FOLDER),
@@ -323,6 +336,7 @@ def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose):
         FiniteLossGuard(),
         grid,
         keras.callbacks.CSVLogger(os.path.join(output_dir, f"{stage}_log.csv"), append=True),
+        *extra_callbacks,
         ResumableCheckpoint(os.path.join(output_dir, CHECKPOINT_FOLDER, stage)),
     ]
     _keep_logged_epochs(os.path.join(output_dir, f"{stage}_log.csv"), callbacks[-1])

@@ -116,6 +116,22 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     assert "No model" in capsys.readouterr().err
 
 
+def test_eval_data_is_checked_before_training(tmp_path, capsys):
+    from keras_lord.data import SyntheticObjects
+
+    train = SyntheticObjects(num_classes=2, num_azimuths=2, num_elevations=1).data()
+    train.save_npz(tmp_path / "train.npz")
+    SyntheticObjects(num_classes=2, num_azimuths=2, image_size=16).data().save_npz(
+        tmp_path / "small.npz"
+    )
+    np.savez(tmp_path / "plain.npz", imgs=train.images, classes=train.class_ids)
+    for held_out, message in (("small.npz", "shape (16, 16, 3)"), ("plain.npz", "content")):
+        command = ["train", str(tmp_path / "train.npz"), "--out", str(tmp_path / "run")]
+        assert main(command + ["--eval-data", str(tmp_path / held_out)]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_read_image_checks_size(tmp_path):
     Image.fromarray(np.zeros((20, 24, 3), "uint8")).save(tmp_path / "x.png")
     with pytest.raises(ValueError, match="--resize"):

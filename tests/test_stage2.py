@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from conftest import run_python, tiny_trainer, to_numpy
 
-from keras_lord.data import SyntheticObjects
+from keras_lord.data import LordData, SyntheticObjects
 
 
 @pytest.fixture(scope="module")
@@ -12,16 +12,32 @@ def objects():
 
 
 @pytest.fixture(scope="module")
-def two_stage(objects):
-    """A tiny LORD trained through both stages on 6 objects; 2 objects held out."""
+def two_stage(objects, tmp_path_factory):
+    """A tiny LORD trained through both stages on 6 objects; 2 objects held out. Its
+    content-transfer error is followed on both every 5 epochs (`two_stage.evaluations`)."""
+    from keras_lord.callbacks import TransferEvaluation
+
     data = objects.data()
     train, test = data.split_classes([6, 7])
+    log_path = tmp_path_factory.mktemp("transfer") / "transfer_log.csv"
+    evaluations = {
+        "train": TransferEvaluation(train, 5, 64, training_rows=True, lpips_network=None),
+        "test": TransferEvaluation(test, 5, 64, lpips_network=None, log_path=log_path),
+    }
+    callbacks = list(evaluations.values())
     trainer = tiny_trainer(train, num_classes=8, content_dim=32, class_dim=32)
     trainer.compile()
-    trainer.fit(train.inputs(), batch_size=8, epochs=20, verbose=0)
+    trainer.fit(train.inputs(), batch_size=8, epochs=20, verbose=0, callbacks=callbacks)
     trainer.start_stage2()
-    history = trainer.fit(train.inputs(), batch_size=8, epochs=20, verbose=0).history
+    history = trainer.fit(
+        train.inputs(), batch_size=8, epochs=20, verbose=0, callbacks=callbacks
+    ).history
+    TWO_STAGE_EVALUATIONS.update(evaluations, log_path=log_path)
     return trainer, train, test, history
+
+
+# The `TransferEvaluation`s of `two_stage`, and the held-out one's log.
+TWO_STAGE_EVALUATIONS = {}
 
 
 def test_stage2_losses_fall(two_stage):
@@ -143,3 +159,43 @@ def test_evaluate_model_on_held_out_objects(two_stage):
     assert transfer["model"]["mse"] < transfer["copy_content"]["mse"]
     assert report["reconstruction"]["mse"] < transfer["copy_content"]["mse"]
     assert set(report["leakage"]) == {"class_from_content", "content_from_class"}
+
+
+def test_transfer_evaluation_follows_both_stages(two_stage):
+    from keras_lord.evaluation import content_transfer_error
+
+    trainer, train, test, _ = two_stage
+    seen, unseen = TWO_STAGE_EVALUATIONS["train"], TWO_STAGE_EVALUATIONS["test"]
+    assert [(row["stage"], row["epoch"]) for row in seen.history] == [
+        (stage, epoch) for stage in (1, 2) for epoch in (5, 10, 15, 20)
+    ]
+    # Held-out objects have no table rows: they are scored through the encoders only.
+    assert [(row["stage"], row["epoch"]) for row in unseen.history] == [
+        (2, epoch) for epoch in (5, 10, 15, 20)
+    ]
+    times = [row["train_seconds"] for row in seen.history]
+    assert times == sorted(times) and times[0] > 0
+    stage1 = [row["mse"] for row in seen.history if row["stage"] == 1]
+    assert stage1[-1] < stage1[0], f"stage 1 learns to translate its own objects: {stage1}"
+    # The callback's score is the paper's protocol on the same pairs.
+    reference = content_transfer_error(trainer.translate, test, 64, lpips_network=None)
+    np.testing.assert_allclose(unseen.score()["mse"], reference["model"]["mse"], rtol=1e-4)
+    assert unseen.baselines["copy_class"] == reference["copy_class"]
+    logged = TWO_STAGE_EVALUATIONS["log_path"].read_text().splitlines()
+    assert logged[0] == "stage,epoch,train_seconds,mse,lpips" and len(logged) == 5
+
+
+def test_transfer_evaluation_logs_an_epoch_once(two_stage, tmp_path):
+    # Last in this module: it trains the shared model one epoch further.
+    from keras_lord.callbacks import TransferEvaluation
+
+    trainer, train, test, _ = two_stage
+    log_path = tmp_path / "log.csv"
+    evaluation = TransferEvaluation(test, 1, 16, lpips_network=None, log_path=log_path)
+    for _ in range(2):  # epoch 1 trained again, as after a resume
+        trainer.fit(train.inputs(), batch_size=64, epochs=1, verbose=0, callbacks=[evaluation])
+    assert len(log_path.read_text().splitlines()) == 2 and len(evaluation.history) == 2
+    with pytest.raises(ValueError, match="`every` must be a positive integer"):
+        TransferEvaluation(test, 0)
+    with pytest.raises(ValueError, match="content labels"):
+        TransferEvaluation(LordData(test.images, test.class_ids, test.num_classes), 1)

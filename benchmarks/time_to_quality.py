@@ -1,0 +1,197 @@
+"""Time to quality: content-transfer error against training time, for configurations side by side.
+
+    KERAS_BACKEND=tensorflow python benchmarks/time_to_quality.py --out /tmp/ttq \\
+        --variant default --variant "batch8:batch_size=8" --variant "lr3e-2:latent_lr=3e-2"
+
+The benchmark data are rendered objects with exact ground truth for every translation:
+`--objects` objects (default 60) from `--azimuths` x `--elevations` viewpoints (24 x 2),
+the last `--held-out` objects (10) kept out of training. Each variant trains both stages
+with `train_run` (the `small` preset unless overridden) while a `TransferEvaluation` scores
+the training objects (stage 1, through the tables, and stage 2, through the encoders) and
+the held-out objects (stage 2) every `--every` epochs. At the end: transfer MSE and LPIPS on
+both next to the copy-the-content-image and copy-the-class-image baselines, leakage both
+ways (class from content codes, content from class codes, next to chance) and the wall
+time. Prints the CPU flags and JSON; `--baseline OLD.json` adds, per variant of the same
+name, the ratio of the final held-out LPIPS and of the time.
+
+A variant is `NAME[:key=value,...]` with keys `epochs`, `encoder_epochs`, `batch_size`,
+`latent_lr`, `preset`, `table_updates`, `perceptual_layers` (`+`-separated), `noise_std`,
+`content_decay`, `content_dim`, `class_dim`, `seed`, `precision`, or any other
+`LordTrainer` argument (numbers are parsed as numbers).
+"""
+
+import argparse
+import json
+import os
+import time
+
+import keras
+import numpy as np
+from compare_checkouts import cpu_flags
+
+from keras_lord.callbacks import TransferEvaluation
+from keras_lord.data import SyntheticObjects
+from keras_lord.evaluation import probe_accuracy
+from keras_lord.training_run import train_run
+
+RUN_KEYS = {
+    "epochs",
+    "encoder_epochs",
+    "batch_size",
+    "latent_lr",
+    "preset",
+    "table_updates",
+    "perceptual_layers",
+    "seed",
+}
+
+
+def parse_variant(text):
+    name, _, settings = text.partition(":")
+    overrides = {}
+    for item in filter(None, settings.split(",")):
+        key, _, value = item.partition("=")
+        if key == "perceptual_layers":
+            overrides[key] = tuple(value.split("+"))
+            continue
+        try:
+            overrides[key] = int(value)
+        except ValueError:
+            try:
+                overrides[key] = float(value)
+            except ValueError:
+                overrides[key] = value
+    return name, overrides
+
+
+def benchmark_data(arguments):
+    objects = SyntheticObjects(
+        num_classes=arguments.objects,
+        num_azimuths=arguments.azimuths,
+        num_elevations=arguments.elevations,
+        image_size=arguments.size,
+        seed=arguments.data_seed,
+    )
+    data = objects.data(verbose=False)
+    held_out = np.arange(arguments.objects - arguments.held_out, arguments.objects)
+    return data.split_classes(held_out)
+
+
+def run_variant(name, overrides, train, test, arguments):
+    settings = {
+        "epochs": arguments.epochs,
+        "encoder_epochs": arguments.encoder_epochs,
+        "batch_size": arguments.batch_size,
+        "latent_lr": arguments.latent_lr,
+        "preset": "small",
+    }
+    settings.update(overrides)
+    run_settings = {key: settings.pop(key) for key in list(settings) if key in RUN_KEYS}
+    every = arguments.every
+    seen = TransferEvaluation(train, every, arguments.pairs, training_rows=True)
+    unseen = TransferEvaluation(test, every, arguments.pairs)
+    start = time.perf_counter()
+    trainer = train_run(
+        train,
+        os.path.join(arguments.out, name),
+        preset=run_settings.pop("preset"),
+        epochs=run_settings.pop("epochs"),
+        encoder_epochs=run_settings.pop("encoder_epochs"),
+        batch_size=run_settings.pop("batch_size"),
+        latent_learning_rate=run_settings.pop("latent_lr"),
+        force=True,
+        verbose=0,
+        callbacks=[seen, unseen],
+        **run_settings,
+        **settings,
+    )
+    seconds = time.perf_counter() - start
+    # The tables after stage 2 are stage 1's (they are frozen in stage 2).
+    class_codes = trainer.tables.table("class")[train.class_ids]
+    content_codes = trainer.tables.table("content")
+    curve = [{**row, "split": "training objects"} for row in seen.history] + [
+        {**row, "split": "held-out objects"} for row in unseen.history
+    ]
+    return {
+        "overrides": {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in overrides.items()
+        },
+        "wall_seconds": round(seconds, 1),
+        "training_objects": {"model": seen.history[-1], **seen.baselines},
+        "held_out_objects": {"model": unseen.history[-1], **unseen.baselines},
+        "leakage": {
+            "class_from_content_codes": probe_accuracy(content_codes, train.class_ids),
+            "content_from_class_codes": probe_accuracy(class_codes, train.content_ids),
+        },
+        "curve": sorted(curve, key=lambda row: (row["train_seconds"], row["split"])),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="/tmp/keras-lord-time-to-quality")
+    parser.add_argument("--variant", action="append", default=None, help="NAME[:key=value,...]")
+    parser.add_argument("--objects", type=int, default=60)
+    parser.add_argument("--held-out", type=int, default=10)
+    parser.add_argument("--azimuths", type=int, default=24)
+    parser.add_argument("--elevations", type=int, default=2)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--encoder-epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--latent-lr", type=float, default=3e-2)
+    parser.add_argument("--every", type=int, default=10, help="epochs between evaluations")
+    parser.add_argument("--pairs", type=int, default=200)
+    parser.add_argument("--json", help="also write the report here")
+    parser.add_argument("--baseline", help="a JSON this script wrote before")
+    arguments = parser.parse_args()
+    variants = [parse_variant(text) for text in arguments.variant or ["default"]]
+    train, test = benchmark_data(arguments)
+    report = {
+        "cpu_flags": cpu_flags(),
+        "cpus": os.cpu_count(),
+        "backend": keras.backend.backend(),
+        "data": {
+            "objects": arguments.objects,
+            "held_out": arguments.held_out,
+            "views": arguments.azimuths * arguments.elevations,
+            "size": arguments.size,
+            "train_images": train.num_samples,
+            "held_out_images": test.num_samples,
+        },
+        "variants": {},
+    }
+    for name, overrides in variants:
+        print(f"== {name} {overrides}", flush=True)
+        report["variants"][name] = run_variant(name, overrides, train, test, arguments)
+        final = report["variants"][name]
+        print(
+            f"   {final['wall_seconds']}s; LPIPS training objects "
+            f"{final['training_objects']['model']['lpips']:.3f}, held-out "
+            f"{final['held_out_objects']['model']['lpips']:.3f} (copy class "
+            f"{final['held_out_objects']['copy_class']['lpips']:.3f}, copy content "
+            f"{final['held_out_objects']['copy_content']['lpips']:.3f})",
+            flush=True,
+        )
+    if arguments.baseline:
+        with open(arguments.baseline) as file:
+            baseline = json.load(file)["variants"]
+        for name, result in report["variants"].items():
+            if name in baseline:
+                old = baseline[name]
+                result["ratio_to_baseline"] = {
+                    "held_out_lpips": result["held_out_objects"]["model"]["lpips"]
+                    / old["held_out_objects"]["model"]["lpips"],
+                    "wall_seconds": result["wall_seconds"] / old["wall_seconds"],
+                }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if arguments.json:
+        with open(arguments.json, "w") as file:
+            file.write(text)
+
+
+if __name__ == "__main__":
+    main()
