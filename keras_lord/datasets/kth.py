@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from keras_lord.datasets.resizing import centre_square, run_in_threads
-from keras_lord.datasets.sources import DatasetSource
+from keras_lord.datasets.sources import DatasetSource, reading_order
 from keras_lord.datasets.splits import DatasetSplits, held_out_rows, split_by_rows
 
 PUBLISHED_AT = "https://www.csc.kth.se/cvap/actions/ (one <action>.zip each, and 00sequences.txt)"
@@ -110,6 +110,8 @@ def kth(
 
     """
     av = _video_decoder()
+    actions = (actions,) if isinstance(actions, str) else tuple(actions)
+    scenarios = (scenarios,) if isinstance(scenarios, str) else tuple(scenarios)
     for name, chosen, known in (("action", actions, ACTIONS), ("scenario", scenarios, SCENARIOS)):
         unknown = sorted(set(chosen) - set(known))
         if unknown or not chosen:
@@ -137,8 +139,10 @@ def kth(
             f"Download both again from {PUBLISHED_AT}"
         )
     frames = [None] * len(videos)
+    order = reading_order([(name, read) for name, read, _ in videos])
 
-    def decode(index):
+    def decode(position):
+        index = order[position]
         name, read, match = videos[index]
         kept = set()
         for first, last in sequences[_video_key(match)]:
@@ -171,11 +175,11 @@ def kth(
     run_in_threads(decode, len(videos), verbose, label="video")
     counts = [len(numbers) for _, numbers in frames]
     images = np.concatenate([images for images, _ in frames])
-    person = np.repeat([int(match["person"]) for _, _, match in videos], counts)
 
     def per_frame(values, dtype):
         return np.repeat(np.array(values, dtype), counts)
 
+    person = per_frame([int(match["person"]) for _, _, match in videos], "int64")
     extras = {
         "action": per_frame([ACTIONS.index(match["action"]) for _, _, match in videos], "int8"),
         "scenario": per_frame([int(match["scenario"][1]) for _, _, match in videos], "int8"),
