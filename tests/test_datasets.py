@@ -456,7 +456,7 @@ def test_kth_through_prepare(kth_folder, tmp_path, capsys):
         assert train["imgs"].shape == (2, 8, 8, 1) and set(train["frame"]) <= {3, 4, 5}
 
 
-def test_kth_damaged_missing_and_mismatched_files(kth_folder, tmp_path, monkeypatch):
+def test_kth_damaged_missing_and_mismatched_files(kth_folder, tmp_path, monkeypatch, capsys):
     import shutil
     import sys
 
@@ -484,6 +484,9 @@ def test_kth_damaged_missing_and_mismatched_files(kth_folder, tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "av", None)
     with pytest.raises(ImportError, match="keras-lord\\[video\\]"):
         kth(folder, verbose=False)
+    command = ["prepare", "kth", "--data-dir", str(folder), "--out", str(tmp_path / "out")]
+    assert main(command) == 2 and not (tmp_path / "out").exists()
+    assert "pip install 'keras-lord[video]'" in capsys.readouterr().err
 
 
 # The loaders are NumPy and TFDS alone; one backend's run covers them.
