@@ -136,6 +136,7 @@ def train_run(
     seed: int = 0,
     verbose: int = 1,
     callbacks: list | None = None,
+    stage2_options: dict | None = None,
     **trainer_arguments,
 ) -> LordTrainer:
     """Trains stage 1 and stage 2 in `output_dir`, resuming whatever an earlier run left.
@@ -168,6 +169,8 @@ def train_run(
         callbacks: more Keras callbacks, given to both stages (e.g. a `TransferEvaluation`
             of held-out data); each epoch's run before its checkpoint. They do not change
             the training, so a run resumes with or without them.
+        stage2_options: `LordTrainer.compile` arguments of stage 2 (e.g.
+            `{"mixed_code_weight": 1.0}`), given to `start_stage2`.
         **trainer_arguments: other `LordTrainer` arguments (e.g. `adain_dim`).
 
     Returns:
@@ -206,6 +209,7 @@ def train_run(
         "perceptual_layers": perceptual_layers,
         "seed": seed,
         "trainer_arguments": trainer_arguments,
+        "stage2_options": dict(stage2_options or {}),
         "data": data_fingerprint(data),
     }
     run_path = os.path.join(output_dir, RUN_FILE)
@@ -214,10 +218,11 @@ def train_run(
         if os.path.exists(run_path):
             previous = _read_settings(run_path)
             if previous is not None:
-                # Runs of keras-lord 0.1 recorded no fingerprint of their data, and those
-                # of 0.2.0 no perceptual layers.
+                # Runs of keras-lord 0.1 recorded no fingerprint of their data, those of
+                # 0.2.0 no perceptual layers, and those before 0.3 no stage-2 options.
                 previous.setdefault("data", settings["data"])
                 previous.setdefault("perceptual_layers", None)
+                previous.setdefault("stage2_options", {})
             finished = os.path.exists(model_path)
             if previous is None:
                 reason = f"holds an unreadable {RUN_FILE}"
@@ -258,7 +263,15 @@ def train_run(
         # no settings behind to refuse the next, corrected command with.
         write_json(run_path, settings)
         return _train_both_stages(
-            trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose, callbacks or []
+            trainer,
+            data,
+            output_dir,
+            epochs,
+            encoder_epochs,
+            batch_size,
+            verbose,
+            callbacks or [],
+            settings["stage2_options"],
         )
 
 
@@ -299,7 +312,15 @@ def _build_or_load_trainer(
 
 
 def _train_both_stages(
-    trainer, data, output_dir, epochs, encoder_epochs, batch_size, verbose, extra_callbacks
+    trainer,
+    data,
+    output_dir,
+    epochs,
+    encoder_epochs,
+    batch_size,
+    verbose,
+    extra_callbacks,
+    stage2_options,
 ):
     inputs = data.inputs()
     stage1_path = os.path.join(output_dir, STAGE1_FILE)
@@ -309,7 +330,7 @@ def _train_both_stages(
             trainer, inputs, output_dir, "stage1", epochs, batch_size, verbose, extra_callbacks
         )
         trainer.save(stage1_path)
-    trainer.start_stage2()
+    trainer.start_stage2(**stage2_options)
     print(f"Stage 2: amortisation, {encoder_epochs} epochs")
     _fit_stage(
         trainer, inputs, output_dir, "stage2", encoder_epochs, batch_size, verbose, extra_callbacks

@@ -440,15 +440,35 @@ def test_kth_frames_of_the_chosen_sequences(kth_folder, form):
         found |= set(zip((data.class_ids + 1).tolist(), extras["frame"].tolist()))
     assert found == expected and splits.train.num_samples + splits.test.num_samples == 20
     assert splits.test.num_samples == 5  # a quarter, rounded
-    both = kth(kth_folder / form, size=8, actions=["handwaving", "boxing"],
-               scenarios="d4", crop="squash", verbose=False)
+    both = kth(
+        kth_folder / form,
+        size=8,
+        actions=["handwaving", "boxing"],
+        scenarios="d4",
+        crop="squash",
+        verbose=False,
+    )
     assert both.train.num_samples + both.test.num_samples == 20 + 3
 
 
 def test_kth_through_prepare(kth_folder, tmp_path, capsys):
     out = tmp_path / "kth"
-    main(["prepare", "kth", "--data-dir", str(kth_folder / "archives"), "--out", str(out),
-          "--size", "8", "--actions", "boxing", "--held-out-share", "0.34"])
+    main(
+        [
+            "prepare",
+            "kth",
+            "--data-dir",
+            str(kth_folder / "archives"),
+            "--out",
+            str(out),
+            "--size",
+            "8",
+            "--actions",
+            "boxing",
+            "--held-out-share",
+            "0.34",
+        ]
+    )
     assert "2 training images of 1 classes, 1 held-out images" in capsys.readouterr().out
     info = json.loads((out / "dataset.json").read_text())
     assert info["actions"] == ["boxing"] and info["videos"] == 1
@@ -537,9 +557,15 @@ def tfds_dir(tmp_path_factory):
     store_tfds(
         "smallnorb",
         "2.0.0",
-        {"image": image, "image2": image, "label_category": label(num_classes=5),
-         "instance": label(num_classes=10), "label_elevation": label(num_classes=9),
-         "label_azimuth": label(num_classes=18), "label_lighting": label(num_classes=6)},
+        {
+            "image": image,
+            "image2": image,
+            "label_category": label(num_classes=5),
+            "instance": label(num_classes=10),
+            "label_elevation": label(num_classes=9),
+            "label_azimuth": label(num_classes=18),
+            "label_lighting": label(num_classes=6),
+        },
         norb,
         root,
     )
@@ -547,24 +573,39 @@ def tfds_dir(tmp_path_factory):
     for index in range(18):
         face = np.full((218, 178, 3), 20, "uint8")
         face[45:173, 25:153] = 40 * (index // 3)
-        faces[("train", "validation", "test")[index % 3]].append({
-            "image": face,
-            "landmarks": {f"{point}_{axis}": value for point, x, y in (
-                ("lefteye", 25, 45), ("righteye", 153, 45), ("nose", 89, 109),
-                ("leftmouth", 25, 173), ("rightmouth", 153, 173))
-                for axis, value in (("x", x), ("y", y))},
-            "attributes": {f"attribute_{bit:02d}": bool((index >> bit) & 1) for bit in range(40)},
-            "identity": {"Identity_No": 100 + index // 3},
-        })
+        faces[("train", "validation", "test")[index % 3]].append(
+            {
+                "image": face,
+                "landmarks": {
+                    f"{point}_{axis}": value
+                    for point, x, y in (
+                        ("lefteye", 25, 45),
+                        ("righteye", 153, 45),
+                        ("nose", 89, 109),
+                        ("leftmouth", 25, 173),
+                        ("rightmouth", 153, 173),
+                    )
+                    for axis, value in (("x", x), ("y", y))
+                },
+                "attributes": {
+                    f"attribute_{bit:02d}": bool((index >> bit) & 1) for bit in range(40)
+                },
+                "identity": {"Identity_No": 100 + index // 3},
+            }
+        )
     store_tfds(
         "celeb_a",
         "2.1.0",
-        {"image": tfds.features.Image(shape=(218, 178, 3), encoding_format="jpeg"),
-         "landmarks": {f"{point}_{axis}": np.int64 for point in
-                       ("lefteye", "righteye", "nose", "leftmouth", "rightmouth")
-                       for axis in "xy"},
-         "attributes": {f"attribute_{bit:02d}": np.bool_ for bit in range(40)},
-         "identity": {"Identity_No": np.int64}},
+        {
+            "image": tfds.features.Image(shape=(218, 178, 3), encoding_format="jpeg"),
+            "landmarks": {
+                f"{point}_{axis}": np.int64
+                for point in ("lefteye", "righteye", "nose", "leftmouth", "rightmouth")
+                for axis in "xy"
+            },
+            "attributes": {f"attribute_{bit:02d}": np.bool_ for bit in range(40)},
+            "identity": {"Identity_No": np.int64},
+        },
         faces,
         root,
     )
@@ -606,8 +647,20 @@ def test_tfds_celeb_a_identities_extras_and_partition(tfds_dir, tmp_path):
     partition = np.concatenate([splits.train_extras["partition"], splits.test_extras["partition"]])
     assert np.bincount(partition).tolist() == [6, 6, 6]
     out = tmp_path / "celeba"
-    main(["prepare", "celeba", "--data-dir", str(tfds_dir / "celeb_a"), "--out", str(out),
-          "--size", "16", "--held-out-classes", "2"])
+    main(
+        [
+            "prepare",
+            "celeba",
+            "--data-dir",
+            str(tfds_dir / "celeb_a"),
+            "--out",
+            str(out),
+            "--size",
+            "16",
+            "--held-out-classes",
+            "2",
+        ]
+    )
     with np.load(out / "train.npz") as train:
         assert train["imgs"].shape == (12, 16, 16, 3) and train["attributes"].shape == (12, 40)
 

@@ -59,9 +59,15 @@ def test_force_removes_only_the_runs_own_files_and_resumes_nothing_stale(tmp_pat
     evaluation = TransferEvaluation(
         data, 1, 8, training_rows=True, lpips_network=None, log_path=run / "transfer_log.csv"
     )
-    train_run(
-        LordData.from_npz(run / "data.npz"), run, force=True, callbacks=[evaluation], **arguments
+    trainer = train_run(
+        LordData.from_npz(run / "data.npz"),
+        run,
+        force=True,
+        callbacks=[evaluation],
+        stage2_options={"mixed_code_weight": 0.5},
+        **arguments,
     )
+    assert trainer.get_compile_config()["mixed_code_weight"] == 0.5
     # The callback followed both stages, in a log that --force emptied of the old run's row.
     logged = (run / "transfer_log.csv").read_text().splitlines()
     assert [line.split(",")[:2] for line in logged[1:]] == [["1", "1"], ["2", "1"]]
@@ -80,6 +86,8 @@ def test_force_removes_only_the_runs_own_files_and_resumes_nothing_stale(tmp_pat
     os.remove(run / "model.keras")
     with pytest.raises(FileExistsError, match="on other data"):
         train_run(objects(seed=3), run, **arguments)
+    with pytest.raises(FileExistsError, match="other settings"):
+        train_run(LordData.from_npz(run / "data.npz"), run, **arguments)
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,40 @@ def test_test_time_optimisation_fits_new_images(two_stage):
     assert output.shape == (2, 32, 32, 3)
 
 
+def test_refinement_starts_at_the_encoder_and_improves_reconstruction(two_stage):
+    trainer, _, test, _ = two_stage
+    images = test.float_images()[::2][:6]
+    encoded = trainer.encode_class(images)
+    content_codes = trainer.encode_content(images)
+    generator_weights = [to_numpy(w).copy() for w in trainer.generator.weights]
+
+    def reconstruction_error(class_codes):
+        # What the refinement minimises: the trainer's perceptual loss.
+        decoded = trainer.decode(class_codes, content_codes)
+        return float(np.mean(to_numpy(trainer.perceptual_loss(images, decoded))))
+
+    # At a vanishing rate the refined codes stay the encoder's start.
+    unmoved = trainer.refine_class_codes(images, steps=1, learning_rate=1e-9)
+    np.testing.assert_allclose(unmoved, encoded, atol=1e-5)
+    refined = trainer.refine_class_codes(images, steps=30, learning_rate=1e-2)
+    assert reconstruction_error(refined) < 0.995 * reconstruction_error(encoded)
+    for before, after in zip(generator_weights, trainer.generator.weights):
+        np.testing.assert_array_equal(before, to_numpy(after))
+
+    groups = test.class_ids[::2][:6]  # four images of one object, two of the other
+    shared = trainer.refine_class_codes(images, class_groups=groups, steps=2)
+    np.testing.assert_array_equal(shared[0], shared[3])
+    assert not np.array_equal(shared[0], shared[4])
+    output = trainer.translate(images[:2], images[3:5], method="refine", steps=2)
+    assert output.shape == (2, 32, 32, 3)
+    # A class image repeated across pairs is refined once: one code for all its pairs.
+    repeated = trainer.translate(images[[0, 1, 0]], images[[3, 3, 3]], method="refine", steps=2)
+    np.testing.assert_array_equal(repeated[0], repeated[2])
+    assert not np.array_equal(repeated[0], repeated[1])
+    with pytest.raises(ValueError, match="one id per image"):
+        trainer.refine_class_codes(images, class_groups=[0, 1])
+
+
 def test_stage2_model_saves_and_loads_in_a_fresh_process(two_stage, tmp_path):
     trainer, _, test, _ = two_stage
     path = tmp_path / "stage2.keras"
@@ -199,3 +233,40 @@ def test_transfer_evaluation_logs_an_epoch_once(two_stage, tmp_path):
         TransferEvaluation(test, 0)
     with pytest.raises(ValueError, match="content labels"):
         TransferEvaluation(LordData(test.images, test.class_ids, test.num_classes), 1)
+
+
+def test_encoders_learn_codes_of_generated_mixes(objects, tmp_path):
+    from keras_lord.saving import load_trainer
+
+    train = objects.data().subset(np.arange(0, 48, 2))
+    trainer = tiny_trainer(train)
+    trainer.compile(latent_learning_rate=3e-2)
+    trainer.fit(train.inputs(), batch_size=8, epochs=10, verbose=0)
+    stage1 = tmp_path / "stage1.keras"
+    trainer.save(stage1)
+
+    # Mixes of the stage-1 codes the encoders never saw as images: class of one image,
+    # content of another.
+    class_codes = trainer.tables.rows("class", train.class_ids)
+    content_codes = np.roll(trainer.tables.table("content"), 5, axis=0)
+    mixes = trainer.decode(class_codes, content_codes)
+
+    def error_on_mixes(weight):
+        candidate = load_trainer(stage1)
+        candidate.start_stage2(mixed_code_weight=weight)
+        history = candidate.fit(train.inputs(), batch_size=8, epochs=8, verbose=0).history
+        predicted = candidate.encode_class(mixes), candidate.encode_content(mixes)
+        error = np.mean((predicted[0] - class_codes) ** 2) + np.mean(
+            (predicted[1] - content_codes) ** 2
+        )
+        return error, history, candidate
+
+    plain, plain_history, _ = error_on_mixes(0.0)
+    mixed, mixed_history, candidate = error_on_mixes(3.0)
+    assert "mixed_code_mse" not in plain_history
+    assert mixed_history["mixed_code_mse"][-1] < mixed_history["mixed_code_mse"][0]
+    assert mixed < 0.9 * plain, (mixed, plain)
+    assert candidate.get_compile_config()["mixed_code_weight"] == 3.0
+    path = tmp_path / "stage2.keras"
+    candidate.save(path)
+    assert load_trainer(path).get_compile_config()["mixed_code_weight"] == 3.0

@@ -75,9 +75,7 @@ def read_smallnorb(data_dir, verbose: bool = True) -> dict:
             columns["camera"].append(np.full(count, camera))
         if verbose:
             print(f"SmallNORB {part}: {count} image pairs")
-    return {key: np.concatenate(value) for key, value in columns.items()} | {
-        "source": PUBLISHED_AT
-    }
+    return {key: np.concatenate(value) for key, value in columns.items()} | {"source": PUBLISHED_AT}
 
 
 # TFDS's smallnorb features, by the names of `read_smallnorb`'s columns. Its azimuths are

@@ -10,6 +10,7 @@ from keras_lord.models.lord_generator import LordGenerator
 from keras_lord.utils.files import atomic_keras_save
 
 _DEFAULT_PERCEPTUAL_LOSSES = {}
+TRANSLATION_METHODS = ("encoders", "refine", "optimize")
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -331,6 +332,96 @@ class LordModel(keras.Model):
         )
         return class_codes, content_codes
 
+    def refine_class_codes(
+        self,
+        images: np.ndarray,
+        class_groups: np.ndarray | None = None,
+        steps: int = 20,
+        learning_rate: float = 1e-2,
+        batch_size: int = 64,
+        verbose: int = 0,
+        perceptual_loss: keras.layers.Layer | None = None,
+    ) -> np.ndarray:
+        """Class codes of new images: the class encoder's, refined on the images themselves.
+
+        Test-time refinement for classes never seen in training: the class codes start at
+        the class encoder's prediction (averaged over a group), the content codes of the
+        images are the content encoder's and stay fixed, and `steps` epochs of Adam on the
+        class codes alone reduce the perceptual error of reconstructing each image from
+        the two codes through the frozen generator. Where the encoder, trained on few
+        classes, misses an unseen object's shape or colours, its own image corrects the
+        code; the content encoder keeps the view out of it.
+
+        Args:
+            images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
+            class_groups: optional `(N,)` ids of images known to share a class; they get
+                one shared code, fitted to all of them. By default every image its own.
+            steps: epochs over the images (with `N <= batch_size`, gradient steps).
+            learning_rate: Adam learning rate of the class codes.
+            batch_size: images per step.
+            verbose: Keras verbosity.
+            perceptual_loss: the loss to fit against; defaults to the trainer's when called
+                through `LordTrainer`, else to `VGGPerceptualLoss()` (offline weights).
+
+        Returns:
+            `(N, class_dim)` class codes, one row per image.
+
+        Raises:
+            RuntimeError: before stage 2 (there are no encoders to start from).
+            ValueError: for images of the wrong shape or range, or `steps < 1`.
+
+        """
+        return self._refined_class_codes(
+            self.check_images(images),
+            class_groups=class_groups,
+            steps=steps,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            verbose=verbose,
+            perceptual_loss=perceptual_loss,
+        )
+
+    def _refined_class_codes(
+        self,
+        images,
+        class_groups=None,
+        steps=20,
+        learning_rate=1e-2,
+        batch_size=64,
+        verbose=0,
+        perceptual_loss=None,
+    ):
+        # `images` are checked already.
+        if class_groups is None:
+            class_groups = np.arange(len(images))
+        groups = self._group_ids(class_groups, len(images))
+        encoded = self._encode(self.class_encoder, images, batch_size, True)
+        starts = np.zeros((int(groups.max()) + 1, self.class_dim), "float32")
+        np.add.at(starts, groups, encoded)
+        starts /= np.bincount(groups)[:, None]
+        class_codes, _ = self._fit_codes(
+            images,
+            groups,
+            steps=steps,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            verbose=verbose,
+            perceptual_loss=perceptual_loss,
+            initial_class_codes=starts,
+            fixed_content_codes=self._encode(self.content_encoder, images, batch_size, True),
+        )
+        return class_codes
+
+    @staticmethod
+    def _group_ids(class_groups, count):
+        class_groups = np.asarray(class_groups)
+        if class_groups.shape != (count,):
+            raise ValueError(
+                f"`class_groups` must hold one id per image, shape ({count},); got "
+                f"{class_groups.shape}."
+            )
+        return np.unique(class_groups, return_inverse=True)[1].reshape(-1)
+
     def _fit_codes(
         self,
         images,
@@ -343,13 +434,15 @@ class LordModel(keras.Model):
         noise_std=1.0,
         content_decay=1e-3,
         seed=None,
+        initial_class_codes=None,
+        fixed_content_codes=None,
     ):
         # `images` are checked already.
         from keras_lord.trainers.latent_code_fitter import LatentCodeFitter
 
         if int(steps) < 1:
             raise ValueError(f"`steps` must be at least 1; got {steps}.")
-        _, class_groups = np.unique(np.asarray(class_groups), return_inverse=True)
+        class_groups = self._group_ids(class_groups, len(images))
         fitter = LatentCodeFitter(
             self.generator,
             perceptual_loss or self._default_perceptual_loss(),
@@ -358,6 +451,8 @@ class LordModel(keras.Model):
             noise_std=noise_std,
             content_decay=content_decay,
             seed=seed,
+            initial_class_codes=initial_class_codes,
+            fixed_content_codes=fixed_content_codes,
         )
         return fitter.fit_codes(
             images,
@@ -392,10 +487,14 @@ class LordModel(keras.Model):
             class_images: `(N,) + image_shape` images giving the class (identity, object).
             content_images: `(N,) + image_shape` images giving the content (pose, view); one
                 of the two sets may hold a single image, which is then used for every pair.
-            method: `"encoders"` (stage 2, one forward pass) or `"optimize"` (test-time
-                latent optimisation against the frozen generator, see `optimize_codes`).
+            method: `"encoders"` (stage 2, one forward pass), `"refine"` (stage 2, the
+                class codes refined on the class images, see `refine_class_codes`; best
+                for classes not seen in training) or `"optimize"` (test-time latent
+                optimisation of both codes against the frozen generator, see
+                `optimize_codes`; needs no stage 2).
             batch_size: images per batch.
-            **optimize_arguments: passed to `optimize_codes` with `method="optimize"`.
+            **optimize_arguments: passed to `refine_class_codes` with `method="refine"`,
+                to `optimize_codes` with `method="optimize"`.
 
         Returns:
             `(N,) + image_shape` float32 images in `[0, 1]`.
@@ -404,8 +503,11 @@ class LordModel(keras.Model):
             ValueError: for mismatched counts, wrong shapes or ranges, or an unknown method.
 
         """
-        if method not in ("encoders", "optimize"):
-            raise ValueError(f"`method` must be 'encoders' or 'optimize'; got {method!r}.")
+        if method not in TRANSLATION_METHODS:
+            raise ValueError(
+                f"`method` must be one of {', '.join(map(repr, TRANSLATION_METHODS))}; "
+                f"got {method!r}."
+            )
         class_images = self.check_images(class_images, "class_images")
         content_images = self.check_images(content_images, "content_images")
         count = max(len(class_images), len(content_images))
@@ -418,6 +520,15 @@ class LordModel(keras.Model):
             )
         if method == "encoders":
             class_codes = self._encode(self.class_encoder, class_images, batch_size, True)
+            content_codes = self._encode(self.content_encoder, content_images, batch_size, True)
+        elif method == "refine":
+            # A class image repeated across pairs is refined once.
+            distinct, inverse = np.unique(
+                class_images.reshape(len(class_images), -1), axis=0, return_inverse=True
+            )
+            class_codes = self._refined_class_codes(
+                distinct.reshape((-1,) + self.image_shape), **optimize_arguments
+            )[inverse.reshape(-1)]
             content_codes = self._encode(self.content_encoder, content_images, batch_size, True)
         else:
             # One fit over both sets, each image its own class: the class codes of the

@@ -9,18 +9,23 @@ from keras_lord.trainers.losses import latent_optimization_loss
 class LatentCodeFitter(keras.Model):
     """Fits class and content codes of new images against a trained generator, kept frozen.
 
-    Used by `LordModel.optimize_codes`: stage-1 latent optimisation with fresh tables for
-    the given images, built and seeded as the trainer builds its own
-    (`FactorTables.for_lord`), and the generator and perceptual loss shared, not copied.
+    Used by `LordModel.optimize_codes` (both codes fitted from a seeded start, with the
+    stage-1 noise and penalty on the content codes) and `LordModel.refine_class_codes`
+    (the class codes fitted from the class encoder's, the content codes fixed at the
+    content encoder's). Its tables are built and seeded as the trainer builds its own
+    (`FactorTables.for_lord`); the generator and perceptual loss are shared, not copied.
 
     Args:
         generator: the trained `LordGenerator` that decodes the codes.
         perceptual_loss: the reconstruction loss (a `VGGPerceptualLoss`).
         num_groups: class codes to fit (images of one group share a class code).
-        num_images: content codes to fit, one per image.
-        noise_std: std of the content noise in training.
-        content_decay: weight of the content codes' L2 penalty.
+        num_images: content codes, one per image.
+        noise_std: std of the content noise in training (unused with fixed content codes).
+        content_decay: weight of the content codes' L2 penalty (idem).
         seed: seed of the initial codes and the noise.
+        initial_class_codes: optional `(num_groups, class_dim)` start of the class codes.
+        fixed_content_codes: optional `(num_images, content_dim)` content codes to keep as
+            they are: they are not fitted, and get neither noise nor penalty.
         **kwargs: standard `keras.Model` arguments.
 
     """
@@ -34,20 +39,32 @@ class LatentCodeFitter(keras.Model):
         noise_std: float = 1.0,
         content_decay: float = 1e-3,
         seed: int | None = None,
+        initial_class_codes: np.ndarray | None = None,
+        fixed_content_codes: np.ndarray | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.generator = generator
         self.perceptual_loss = perceptual_loss
+        content_fixed = fixed_content_codes is not None
         self.tables = FactorTables.for_lord(
             num_classes=num_groups,
             num_samples=num_images,
             class_dim=generator.class_dim,
             content_dim=generator.content_dim,
-            noise_std=noise_std,
-            content_decay=content_decay,
+            noise_std=0.0 if content_fixed else noise_std,
+            content_decay=0.0 if content_fixed else content_decay,
             seed=seed,
         )
+        if initial_class_codes is not None:
+            self.tables.tables["class"].embeddings.assign(
+                np.asarray(initial_class_codes, "float32")
+            )
+        if content_fixed:
+            self.tables.tables["content"].embeddings.assign(
+                np.asarray(fixed_content_codes, "float32")
+            )
+            self.tables.tables["content"].trainable = False
         self.built = True
 
     def call(self, inputs, training=False):

@@ -325,6 +325,7 @@ class LordTrainer(keras.Model):
         beta_2: float = 0.999,
         class_code_weight: float = 10.0,
         content_code_weight: float = 10.0,
+        mixed_code_weight: float = 0.0,
         decay_steps: int | None = None,
         table_updates: str = "rowwise",
     ) -> None:
@@ -368,6 +369,8 @@ class LordTrainer(keras.Model):
             class_code_weight: stage 2, weight of the class encoder's MSE to the class codes.
             content_code_weight: stage 2, weight of the content encoder's MSE to the content
                 codes.
+            mixed_code_weight: stage 2, weight of the encoders' MSE on images generated
+                from mixed codes (see `Amortization`); `0` (the default) leaves it out.
             decay_steps: length of the cosine decay in steps; `None` sets it at each `fit`
                 to `epochs * steps_per_epoch`.
             table_updates: `"rowwise"` (update the batch's rows only; TensorFlow and JAX
@@ -409,6 +412,7 @@ class LordTrainer(keras.Model):
             "beta_2": beta_2,
             "class_code_weight": class_code_weight,
             "content_code_weight": content_code_weight,
+            "mixed_code_weight": mixed_code_weight,
             "decay_steps": decay_steps,
             "table_updates": table_updates,
         }
@@ -662,11 +666,27 @@ class LordTrainer(keras.Model):
         """`LordModel.translate` of `trainer.model`.
 
         Test-time optimisation (`method="optimize"`) uses this trainer's perceptual loss,
-        noise and penalty.
+        noise and penalty; refinement (`method="refine"`) its perceptual loss.
         """
         if keywords.get("method") == "optimize":
             keywords = {**self._fitting_settings(), **keywords}
+        elif keywords.get("method") == "refine":
+            keywords = {"perceptual_loss": self.perceptual_loss, **keywords}
         return self.model.translate(*arguments, **keywords)
+
+    def refine_class_codes(self, images: np.ndarray, **keywords) -> np.ndarray:
+        """`LordModel.refine_class_codes` with this trainer's perceptual loss.
+
+        Args:
+            images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
+            **keywords: other `LordModel.refine_class_codes` arguments.
+
+        Returns:
+            `(N, class_dim)` class codes.
+
+        """
+        keywords = {"perceptual_loss": self.perceptual_loss, **keywords}
+        return self.model.refine_class_codes(images, **keywords)
 
     def optimize_codes(self, images: np.ndarray, **keywords) -> tuple:
         """`LordModel.optimize_codes` with this trainer's perceptual loss, noise and penalty.
