@@ -23,7 +23,7 @@ import time
 
 import keras
 from compare_checkouts import cpu_flags
-from time_to_quality import benchmark_data, parse_variant
+from time_to_quality import add_data_arguments, benchmark_data, parse_variant
 
 from keras_lord.evaluation import content_transfer_error
 from keras_lord.saving import load_trainer
@@ -77,12 +77,7 @@ def main():
     parser.add_argument("--stage1", required=True, help="stage1.keras of a run on these data")
     parser.add_argument("--variant", action="append", default=None, help="NAME[:key=value,...]")
     parser.add_argument("--refine", action="append", default=None, help="STEPS:RATE")
-    parser.add_argument("--objects", type=int, default=60)
-    parser.add_argument("--held-out", type=int, default=10)
-    parser.add_argument("--azimuths", type=int, default=24)
-    parser.add_argument("--elevations", type=int, default=2)
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--data-seed", type=int, default=0)
+    add_data_arguments(parser)
     parser.add_argument("--encoder-epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--pairs", type=int, default=200)

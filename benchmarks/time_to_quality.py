@@ -64,6 +64,16 @@ def parse_variant(text):
     return name, overrides
 
 
+def add_data_arguments(parser):
+    """The options of the rendered objects `benchmark_data` makes."""
+    parser.add_argument("--objects", type=int, default=60)
+    parser.add_argument("--held-out", type=int, default=10)
+    parser.add_argument("--azimuths", type=int, default=24)
+    parser.add_argument("--elevations", type=int, default=2)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--data-seed", type=int, default=0)
+
+
 def benchmark_data(arguments):
     objects = SyntheticObjects(
         num_classes=arguments.objects,
@@ -132,12 +142,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="/tmp/keras-lord-time-to-quality")
     parser.add_argument("--variant", action="append", default=None, help="NAME[:key=value,...]")
-    parser.add_argument("--objects", type=int, default=60)
-    parser.add_argument("--held-out", type=int, default=10)
-    parser.add_argument("--azimuths", type=int, default=24)
-    parser.add_argument("--elevations", type=int, default=2)
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--data-seed", type=int, default=0)
+    add_data_arguments(parser)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--encoder-epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32)
