@@ -10,9 +10,11 @@ with `train_run` (the `small` preset unless overridden) while a `TransferEvaluat
 the training objects (stage 1, through the tables, and stage 2, through the encoders) and
 the held-out objects (stage 2) every `--every` epochs. At the end: transfer MSE and LPIPS on
 both next to the copy-the-content-image and copy-the-class-image baselines, leakage both
-ways (class from content codes, content from class codes, next to chance) and the wall
-time. Prints the CPU flags and JSON; `--baseline OLD.json` adds, per variant of the same
-name, the ratio of the final held-out LPIPS and of the time.
+ways (class from content codes, content from class codes, next to chance), how well the
+content codes predict the viewpoint (`content_from_content_codes`), and the wall time.
+Prints the CPU flags and JSON; `--baseline OLD.json` adds, per variant of the same name,
+the ratio of the final held-out LPIPS and of the time. `--shape-variation` below 1 gives
+the objects a shared body plan (`SyntheticObjects`).
 
 A variant is `NAME[:key=value,...]` with keys `epochs`, `encoder_epochs`, `batch_size`,
 `latent_lr`, `preset`, `table_updates`, `perceptual_layers` (`+`-separated), `noise_std`,
@@ -72,6 +74,12 @@ def add_data_arguments(parser):
     parser.add_argument("--elevations", type=int, default=2)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument(
+        "--shape-variation",
+        type=float,
+        default=1.0,
+        help="0: every object one body plan; 1: independent layouts (SyntheticObjects)",
+    )
 
 
 def benchmark_data(arguments):
@@ -80,6 +88,7 @@ def benchmark_data(arguments):
         num_azimuths=arguments.azimuths,
         num_elevations=arguments.elevations,
         image_size=arguments.size,
+        shape_variation=arguments.shape_variation,
         seed=arguments.data_seed,
     )
     data = objects.data(verbose=False)
@@ -134,6 +143,10 @@ def run_variant(name, overrides, train, test, arguments):
             "class_from_content_codes": probe_accuracy(content_codes, train.class_ids),
             "content_from_class_codes": probe_accuracy(class_codes, train.content_ids),
         },
+        # Leakage near chance is also what codes that carry nothing score: this probe says
+        # whether the content codes hold the content (the viewpoint) the same way for every
+        # object, which is what transfer to another object needs.
+        "content_from_content_codes": probe_accuracy(content_codes, train.content_ids),
         "curve": sorted(curve, key=lambda row: (row["train_seconds"], row["split"])),
     }
 
@@ -163,6 +176,7 @@ def main():
             "held_out": arguments.held_out,
             "views": arguments.azimuths * arguments.elevations,
             "size": arguments.size,
+            "shape_variation": arguments.shape_variation,
             "train_images": train.num_samples,
             "held_out_images": test.num_samples,
         },

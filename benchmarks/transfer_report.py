@@ -16,7 +16,7 @@ import time
 
 import keras
 
-from keras_lord.demo import synthetic_split
+from keras_lord.demo import SHAPE_VARIATION, synthetic_split
 from keras_lord.evaluation import evaluate_model, probe_accuracy
 from keras_lord.training_run import train_run
 
@@ -73,9 +73,15 @@ def main():
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and noise")
     parser.add_argument("--compare", help="an earlier report.json to compare with")
     parser.add_argument("--verbose", type=int, default=2)
+    parser.add_argument(
+        "--shape-variation",
+        type=float,
+        default=SHAPE_VARIATION,
+        help="the demo's objects' shape variation; the reports of 2026-11-28 used 1",
+    )
     arguments = parser.parse_args()
 
-    _, train, test = synthetic_split(verbose=0)
+    _, train, test = synthetic_split(verbose=0, shape_variation=arguments.shape_variation)
     results = {
         "backend": keras.backend.backend(),
         "settings": vars(arguments),

@@ -330,6 +330,11 @@ def _demo(arguments):
         batch_size=arguments.batch_size,
         latent_learning_rate=arguments.latent_lr,
         force=arguments.force,
+        **(
+            {}
+            if arguments.shape_variation is None
+            else {"shape_variation": arguments.shape_variation}
+        ),
     )
 
 
@@ -487,6 +492,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--encoder-epochs", type=positive_int, default=30, help="stage-2 epochs")
     demo.add_argument("--batch-size", type=positive_int, default=8)
     demo.add_argument("--latent-lr", type=positive_float, default=3e-2)
+    demo.add_argument(
+        "--shape-variation",
+        type=float,
+        help="how far the objects' shapes differ, 0 (one body plan) to 1 (independent); "
+        "default 0.3",
+    )
     demo.add_argument("--force", action="store_true", help="redo a finished run")
     demo.set_defaults(handler=_demo)
     return parser

@@ -108,6 +108,39 @@ def test_synthetic_ground_truth():
     assert not np.array_equal(objects.render([1], [1]), other.render([1], [1]))
 
 
+def test_synthetic_shape_variation_sets_how_alike_the_objects_are():
+    def silhouettes(variation):
+        objects = SyntheticObjects(
+            num_classes=4,
+            num_azimuths=6,
+            num_elevations=1,
+            image_size=16,
+            shape_variation=variation,
+        )
+        images = objects.data().images.astype(float).reshape(4, 6, 16, 16, 3)
+        # Where some sphere covers the pixel; colours always differ between objects.
+        return images.max(axis=-1) > 30
+
+    def differing_pixels_across_objects(masks):
+        return np.mean([np.mean(masks[0] != masks[k]) for k in range(1, len(masks))])
+
+    shared, blended, independent = (silhouettes(v) for v in (0.0, 0.3, 1.0))
+    # One layout for every object: a viewpoint has the same silhouette on all of them.
+    assert differing_pixels_across_objects(shared) == 0
+    assert (
+        0 < differing_pixels_across_objects(blended) < differing_pixels_across_objects(independent)
+    )
+    # The shapes still turn with the viewpoint.
+    assert np.mean(shared[0, 0] != shared[0, 1]) > 0.02
+    # The default keeps independent layouts (the objects of earlier versions).
+    np.testing.assert_array_equal(
+        SyntheticObjects(num_classes=2, image_size=8).render([1], [3]),
+        SyntheticObjects(num_classes=2, image_size=8, shape_variation=1.0).render([1], [3]),
+    )
+    with pytest.raises(ValueError, match="shape_variation"):
+        SyntheticObjects(shape_variation=1.5)
+
+
 def test_synthetic_grayscale_and_errors():
     objects = SyntheticObjects(
         num_classes=2, num_azimuths=2, num_elevations=1, image_size=8, channels=1

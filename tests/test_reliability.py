@@ -300,7 +300,13 @@ def test_a_full_disk_is_one_clear_line_and_loses_nothing(tmp_path):
 
 @pytest.mark.parametrize(
     "arguments",
-    [{"epochs": 0}, {"batch_size": -1}, {"num_views": 1}, {"held_out_classes": 12}],
+    [
+        {"epochs": 0},
+        {"batch_size": -1},
+        {"num_views": 1},
+        {"held_out_classes": 12},
+        {"shape_variation": 1.5},
+    ],
 )
 def test_demo_with_force_and_bad_arguments_removes_nothing(tmp_path, arguments):
     from keras_lord.demo import DEMO_OUTPUTS, run_demo

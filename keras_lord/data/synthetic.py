@@ -28,6 +28,13 @@ class SyntheticObjects:
         image_size: height and width of the images.
         channels: 3 for colour, 1 for grayscale.
         spheres_per_object: spheres that make each object.
+        shape_variation: how far the objects' shapes differ, in `[0, 1]`. At 1 every
+            object places its spheres independently, so a viewpoint looks different on every
+            object and "the same viewpoint" means nothing visible across objects; below 1
+            every object's spheres are a blend of one shared layout (weight
+            `1 - shape_variation`) and its own, as cars share a body plan: a viewpoint then
+            looks alike across objects, which is what content transfer needs to learn.
+            Colours always differ per object.
         seed: seed of the object shapes and colours.
 
     Example:
@@ -45,6 +52,7 @@ class SyntheticObjects:
     image_size: int = 32
     channels: int = 3
     spheres_per_object: int = 5
+    shape_variation: float = 1.0
     seed: int = 0
 
     def __post_init__(self):
@@ -52,6 +60,8 @@ class SyntheticObjects:
             raise ValueError("Counts and `image_size` of SyntheticObjects must be positive.")
         if self.channels not in (1, 3):
             raise ValueError(f"`channels` must be 1 or 3; got {self.channels}.")
+        if not 0.0 <= self.shape_variation <= 1.0:
+            raise ValueError(f"`shape_variation` must lie in [0, 1]; got {self.shape_variation}.")
 
     @property
     def num_contents(self) -> int:
@@ -66,6 +76,17 @@ class SyntheticObjects:
         centres = directions * rng.uniform(0.3, 0.6, size=shape + (1,))
         radii = rng.uniform(0.2, 0.34, size=shape)
         hues = (rng.uniform(size=(self.num_classes, 1)) + np.linspace(0, 0.5, shape[1])) % 1.0
+        if self.shape_variation < 1.0:
+            # Drawn after the objects' own values, so that `shape_variation=1` renders the
+            # objects of earlier versions unchanged.
+            layout = np.random.default_rng([self.seed, 1])
+            shared_directions = layout.normal(size=(1, shape[1], 3))
+            shared_directions /= np.linalg.norm(shared_directions, axis=-1, keepdims=True)
+            shared_centres = shared_directions * layout.uniform(0.3, 0.6, size=(1, shape[1], 1))
+            shared_radii = layout.uniform(0.2, 0.34, size=(1, shape[1]))
+            weight = self.shape_variation
+            centres = weight * centres + (1.0 - weight) * shared_centres
+            radii = weight * radii + (1.0 - weight) * shared_radii
         colours = np.array(
             [[colorsys.hsv_to_rgb(h, 0.85, 1.0) for h in row] for row in hues], dtype="float64"
         )
