@@ -17,13 +17,12 @@ A variant is `NAME[:key=value,...]` with keys of `LordTrainer.compile` for stage
 """
 
 import argparse
-import json
 import os
 import time
 
 import keras
 from compare_checkouts import cpu_flags
-from time_to_quality import add_data_arguments, benchmark_data, parse_variant
+from time_to_quality import add_data_arguments, benchmark_data, emit_report, parse_variant
 
 from keras_lord.evaluation import content_transfer_error
 from keras_lord.saving import load_trainer
@@ -113,11 +112,7 @@ def main():
                     f"{values['model']['lpips']:.3f}  ({values['seconds']} s)",
                     flush=True,
                 )
-    text = json.dumps(report, indent=2)
-    print(text)
-    if arguments.json:
-        with open(arguments.json, "w") as file:
-            file.write(text)
+    emit_report(report, arguments.json)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ JSON.
 """
 
 import argparse
-import json
 import os
 import time
 
 import keras
 import numpy as np
 from compare_checkouts import cpu_flags
-from time_to_quality import add_data_arguments, benchmark_data, parse_variant
+from time_to_quality import add_data_arguments, benchmark_data, emit_report, parse_variant
 
 from keras_lord import LordTrainer
 from keras_lord.evaluation import probe_accuracy
@@ -118,11 +117,7 @@ def main():
         "copy_class_mse": round(probe.copy_class_mse, 4),
         "curve": probe.rows,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if arguments.json:
-        with open(arguments.json, "w") as file:
-            file.write(text)
+    emit_report(report, arguments.json)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,15 @@ def add_data_arguments(parser):
     )
 
 
+def emit_report(report, path=None):
+    """Prints the report as JSON and, given a path, writes it there too."""
+    text = json.dumps(report, indent=2)
+    print(text)
+    if path:
+        with open(path, "w") as file:
+            file.write(text)
+
+
 def benchmark_data(arguments):
     objects = SyntheticObjects(
         num_classes=arguments.objects,
@@ -205,11 +214,7 @@ def main():
                     / old["held_out_objects"]["model"]["lpips"],
                     "wall_seconds": result["wall_seconds"] / old["wall_seconds"],
                 }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if arguments.json:
-        with open(arguments.json, "w") as file:
-            file.write(text)
+    emit_report(report, arguments.json)
 
 
 if __name__ == "__main__":
