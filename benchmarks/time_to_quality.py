@@ -14,7 +14,8 @@ ways (class from content codes, content from class codes, next to chance), how w
 content codes predict the viewpoint (`content_from_content_codes`), and the wall time.
 Prints the CPU flags and JSON; `--baseline OLD.json` adds, per variant of the same name,
 the ratio of the final held-out LPIPS and of the time. `--shape-variation` below 1 gives
-the objects a shared body plan (`SyntheticObjects`).
+the objects a shared body plan (`SyntheticObjects`). The curves are also written as they
+come, to `OUT/NAME_transfer_training_objects.csv` and `..._held_out_objects.csv`.
 
 A variant is `NAME[:key=value,...]` with keys `epochs`, `encoder_epochs`, `batch_size`,
 `latent_lr`, `preset`, `table_updates`, `perceptual_layers` (`+`-separated), `noise_std`,
@@ -105,6 +106,14 @@ def benchmark_data(arguments):
     return data.split_classes(held_out)
 
 
+def curve_paths(out, name):
+    """Where a variant's curves are written as they come, to follow a long run."""
+    return {
+        split: os.path.join(out, f"{name}_transfer_{split}.csv")
+        for split in ("training_objects", "held_out_objects")
+    }
+
+
 def run_variant(name, overrides, train, test, arguments):
     settings = {
         "epochs": arguments.epochs,
@@ -116,8 +125,12 @@ def run_variant(name, overrides, train, test, arguments):
     settings.update(overrides)
     run_settings = {key: settings.pop(key) for key in list(settings) if key in RUN_KEYS}
     every = arguments.every
-    seen = TransferEvaluation(train, every, arguments.pairs, training_rows=True)
-    unseen = TransferEvaluation(test, every, arguments.pairs)
+    logs = curve_paths(arguments.out, name)
+    os.makedirs(arguments.out, exist_ok=True)
+    seen = TransferEvaluation(
+        train, every, arguments.pairs, training_rows=True, log_path=logs["training_objects"]
+    )
+    unseen = TransferEvaluation(test, every, arguments.pairs, log_path=logs["held_out_objects"])
     start = time.perf_counter()
     trainer = train_run(
         train,
@@ -175,6 +188,11 @@ def main():
     parser.add_argument("--baseline", help="a JSON this script wrote before")
     arguments = parser.parse_args()
     variants = [parse_variant(text) for text in arguments.variant or ["default"]]
+    for name, _ in variants:
+        for path in curve_paths(arguments.out, name).values():
+            if os.path.exists(path):
+                # Appending would mix two runs' curves; the file is not ours to delete.
+                parser.error(f"{path} holds an earlier run's curve: move it or use another --out")
     train, test = benchmark_data(arguments)
     report = {
         "cpu_flags": cpu_flags(),
