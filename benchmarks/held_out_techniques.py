@@ -10,7 +10,9 @@ arguments), trains stage 2 with its `LordTrainer.compile` options for `--encoder
 and is scored on the training and the held-out objects by content transfer (MSE, LPIPS
 against the exact rendering, 200 fixed pairs) with each inference method: the encoders
 alone, and test-time refinement of the class codes (`translate(method="refine")`) for each
-`--refine STEPS:RATE`. Prints the CPU flags, a table next to the copy baselines, and JSON.
+`--refine STEPS:RATE` (`--refine 0`: none); and how far the encoders' codes of the training
+images lie from the stage-1 tables (RMS error relative to the tables' RMS). Prints the CPU
+flags, a table next to the copy baselines, and JSON.
 
 A variant is `NAME[:key=value,...]` with keys of `LordTrainer.compile` for stage 2
 (`mixed_code_weight`, `class_code_weight`, `content_code_weight`, `learning_rate`, ...).
@@ -21,6 +23,7 @@ import os
 import time
 
 import keras
+import numpy as np
 from compare_checkouts import cpu_flags
 from time_to_quality import add_data_arguments, benchmark_data, emit_report, parse_variant
 
@@ -49,6 +52,23 @@ def score(trainer, data, arguments, method, steps=None, rate=None):
     return report
 
 
+def code_fit(trainer, train):
+    """How far the encoders' codes of the training images lie from the stage-1 tables'.
+
+    The RMS error relative to the tables' own RMS: 0 is a perfect fit, 1 is as far as
+    predicting zeros.
+    """
+    fit = {}
+    for factor, encode, ids in (
+        ("class", trainer.encode_class, train.class_ids),
+        ("content", trainer.encode_content, np.arange(train.num_samples)),
+    ):
+        table = trainer.tables.rows(factor, ids)
+        error = np.sqrt(np.mean((encode(train.images) - table) ** 2))
+        fit[f"{factor}_code_relative_error"] = round(float(error / np.sqrt(np.mean(table**2))), 3)
+    return fit
+
+
 def run_variant(overrides, train, test, arguments):
     trainer = load_trainer(arguments.stage1)
     trainer.start_stage2(**overrides)
@@ -56,10 +76,15 @@ def run_variant(overrides, train, test, arguments):
     trainer.fit(
         train.inputs(), batch_size=arguments.batch_size, epochs=arguments.encoder_epochs, verbose=0
     )
-    result = {"overrides": overrides, "stage2_seconds": round(time.perf_counter() - start, 1)}
+    result = {
+        "overrides": overrides,
+        "stage2_seconds": round(time.perf_counter() - start, 1),
+        **code_fit(trainer, train),
+    }
     methods = [("encoders", None, None)] + [
         (f"refine {steps} steps at {rate:g}", steps, rate)
         for steps, rate in map(parse_refinement, arguments.refine)
+        if steps
     ]
     for split, data in (("training objects", train), ("held-out objects", test)):
         result[split] = {
@@ -75,7 +100,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage1", required=True, help="stage1.keras of a run on these data")
     parser.add_argument("--variant", action="append", default=None, help="NAME[:key=value,...]")
-    parser.add_argument("--refine", action="append", default=None, help="STEPS:RATE")
+    parser.add_argument("--refine", action="append", default=None, help="STEPS:RATE; 0 for none")
     add_data_arguments(parser)
     parser.add_argument("--encoder-epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -96,7 +121,12 @@ def main():
         print(f"== {name} {overrides}", flush=True)
         result = run_variant(overrides, train, test, arguments)
         report["variants"][name] = result
-        print(f"   stage 2: {result['stage2_seconds']} s", flush=True)
+        print(
+            f"   stage 2: {result['stage2_seconds']} s; encoders' error relative to the "
+            f"tables: class codes {result['class_code_relative_error']}, content codes "
+            f"{result['content_code_relative_error']}",
+            flush=True,
+        )
         for split in ("training objects", "held-out objects"):
             scores = result[split]
             first = next(iter(scores.values()))
