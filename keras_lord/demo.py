@@ -23,6 +23,8 @@ REFINEMENT = {"steps": 30, "learning_rate": 1e-2}
 # Objects that share a body plan, so a viewpoint looks alike on all of them (docs/quality.md:
 # with independent layouts stage 1 does not transfer viewpoints at any length tried).
 SHAPE_VARIATION = 0.3
+# The demo's epochs take 2 - 5 s and a checkpoint 0.4 s: one every 30 s of training.
+CHECKPOINT_INTERVAL_SECONDS = 30.0
 
 
 def refined_translation(trainer):
@@ -152,6 +154,7 @@ def run_demo(
         latent_learning_rate=latent_learning_rate,
         force=force,
         verbose=verbose,
+        checkpoint_interval_seconds=CHECKPOINT_INTERVAL_SECONDS,
     )
     seconds = time.perf_counter() - start
 

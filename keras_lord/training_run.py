@@ -137,12 +137,14 @@ def train_run(
     verbose: int = 1,
     callbacks: list | None = None,
     stage2_options: dict | None = None,
+    checkpoint_interval_seconds: float = 0.0,
     **trainer_arguments,
 ) -> LordTrainer:
     """Trains stage 1 and stage 2 in `output_dir`, resuming whatever an earlier run left.
 
     The folder receives `run.json` (the settings and a fingerprint of the data),
-    `checkpoint/stage1|stage2` (crash-safe state after every epoch), `grids/` (translation
+    `checkpoint/stage1|stage2` (crash-safe state after every epoch, or see
+    `checkpoint_interval_seconds`), `grids/` (translation
     PNGs), `stage1_log.csv` and `stage2_log.csv`, `stage1.keras` (the trainer) once stage 1
     is done, and once both are `trainer.keras` (the whole training state) and `model.keras`
     (the `LordModel` for inference, without tables, optimiser or VGG). While it runs,
@@ -171,6 +173,9 @@ def train_run(
             the training, so a run resumes with or without them.
         stage2_options: `LordTrainer.compile` arguments of stage 2 (e.g.
             `{"mixed_code_weight": 1.0}`), given to `start_stage2`.
+        checkpoint_interval_seconds: least time between two checkpoints
+            (`ResumableCheckpoint(min_interval_seconds=...)`); 0 writes one after every
+            epoch. Where epochs take seconds, checkpoints cost more than a crash would.
         **trainer_arguments: other `LordTrainer` arguments (e.g. `adain_dim`).
 
     Returns:
@@ -272,6 +277,7 @@ def train_run(
             verbose,
             callbacks or [],
             settings["stage2_options"],
+            checkpoint_interval_seconds,
         )
 
 
@@ -321,20 +327,18 @@ def _train_both_stages(
     verbose,
     extra_callbacks,
     stage2_options,
+    checkpoint_interval_seconds,
 ):
     inputs = data.inputs()
+    fitting = (batch_size, verbose, extra_callbacks, checkpoint_interval_seconds)
     stage1_path = os.path.join(output_dir, STAGE1_FILE)
     if not os.path.exists(stage1_path):
         print(f"Stage 1: latent optimisation, {epochs} epochs on {data.num_samples} images")
-        _fit_stage(
-            trainer, inputs, output_dir, "stage1", epochs, batch_size, verbose, extra_callbacks
-        )
+        _fit_stage(trainer, inputs, output_dir, "stage1", epochs, *fitting)
         trainer.save(stage1_path)
     trainer.start_stage2(**stage2_options)
     print(f"Stage 2: amortisation, {encoder_epochs} epochs")
-    _fit_stage(
-        trainer, inputs, output_dir, "stage2", encoder_epochs, batch_size, verbose, extra_callbacks
-    )
+    _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, *fitting)
     trainer.save(os.path.join(output_dir, TRAINER_FILE))
     # Written last: its presence marks the run finished.
     model_path = os.path.join(output_dir, MODEL_FILE)
@@ -343,7 +347,17 @@ def _train_both_stages(
     return trainer
 
 
-def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose, extra_callbacks):
+def _fit_stage(
+    trainer,
+    inputs,
+    output_dir,
+    stage,
+    epochs,
+    batch_size,
+    verbose,
+    extra_callbacks,
+    checkpoint_interval_seconds,
+):
     grid = TranslationGrid(
         inputs,
         os.path.join(output_dir, GRID_FOLDER),
@@ -358,7 +372,10 @@ def _fit_stage(trainer, inputs, output_dir, stage, epochs, batch_size, verbose, 
         grid,
         keras.callbacks.CSVLogger(os.path.join(output_dir, f"{stage}_log.csv"), append=True),
         *extra_callbacks,
-        ResumableCheckpoint(os.path.join(output_dir, CHECKPOINT_FOLDER, stage)),
+        ResumableCheckpoint(
+            os.path.join(output_dir, CHECKPOINT_FOLDER, stage),
+            min_interval_seconds=checkpoint_interval_seconds,
+        ),
     ]
     _keep_logged_epochs(os.path.join(output_dir, f"{stage}_log.csv"), callbacks[-1])
     start = time.perf_counter()

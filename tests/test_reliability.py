@@ -150,6 +150,36 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_checkpoint(tiny_dat
     assert (tmp_path / "checkpoint" / "state.json").read_text() == state
 
 
+def test_a_checkpoint_interval_skips_epochs_and_always_keeps_the_last(tiny_data, tmp_path):
+    def completed_after_each_epoch(checkpoint, epochs):
+        completed = []
+
+        class Record(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                completed.append(checkpoint.completed_epochs())
+
+        trainer = tiny_trainer(tiny_data)
+        trainer.compile()
+        trainer.fit(
+            tiny_data.inputs(),
+            batch_size=8,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[checkpoint, Record()],
+        )
+        return completed
+
+    sparse = ResumableCheckpoint(tmp_path / "sparse", min_interval_seconds=1e6)
+    assert completed_after_each_epoch(sparse, 3) == [0, 0, 3]
+    # A new trainer resumes from the last epoch written, and writes the end of its fit.
+    sparse = ResumableCheckpoint(tmp_path / "sparse", min_interval_seconds=1e6)
+    assert completed_after_each_epoch(sparse, 5) == [3, 5]
+    every_epoch = ResumableCheckpoint(tmp_path / "every_epoch")
+    assert completed_after_each_epoch(every_epoch, 2) == [1, 2]
+    with pytest.raises(ValueError, match="min_interval_seconds"):
+        ResumableCheckpoint(tmp_path / "bad", min_interval_seconds=-1)
+
+
 def test_images_too_small_for_the_perceptual_loss_are_refused_early(tiny_data):
     with pytest.warns(UserWarning):
         loss = VGGPerceptualLoss(vgg_weights=None)  # block5_pool: 32x32 at least

@@ -1,6 +1,7 @@
 import glob
 import json
 import os
+import time
 
 import keras
 
@@ -26,8 +27,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     keras-lord version whose models are built from other layers cannot be resumed by this
     one: `state.json` records the version, and the error names it.
 
+    Writing one costs time (a `small` trainer's state is 92 MB, about 0.4 s on a 2-core
+    CPU, most of it the frozen VGG16): where epochs take seconds, `min_interval_seconds`
+    writes one only when that long has passed since the last, and always after the last
+    epoch of a `fit`. A crash then loses at most that much training; resuming is as exact
+    as with a checkpoint every epoch.
+
     Args:
         directory: folder of the checkpoint files.
+        min_interval_seconds: least time between two checkpoints; 0 writes one after every
+            epoch.
 
     Temporary files of a write that a crash cut off are removed at the start of `fit`.
 
@@ -44,9 +53,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     """
 
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike, min_interval_seconds: float = 0.0):
         super().__init__()
+        if not min_interval_seconds >= 0:
+            raise ValueError(
+                f"`min_interval_seconds` must be 0 or more; got {min_interval_seconds!r}."
+            )
         self.directory = os.fspath(directory)
+        self.min_interval_seconds = float(min_interval_seconds)
+        self._last_write = None
+        self._epochs_in_fit = None
 
     @property
     def state_path(self) -> str:
@@ -81,6 +97,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         return state
 
     def on_train_begin(self, logs=None):
+        self._last_write = time.monotonic()
+        self._epochs_in_fit = self.params.get("epochs")
         # A write that a crash cut off leaves its temporary file; the state never names it.
         remove_partial_files(self.directory)
         state = self._read_state()
@@ -113,6 +131,14 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         set_initial_epoch(self.model, None)
 
     def on_epoch_end(self, epoch, logs=None):
+        last = self._epochs_in_fit is not None and epoch + 1 >= self._epochs_in_fit
+        waited = time.monotonic() - (self._last_write or 0.0)
+        if not last and waited < self.min_interval_seconds:
+            return
+        self._write(epoch, logs)
+        self._last_write = time.monotonic()
+
+    def _write(self, epoch, logs):
         name = f"epoch_{epoch + 1:04d}.weights.h5"
         content = weights_file_bytes(self.model)
         try:
