@@ -201,6 +201,11 @@ def train_run(
     check_image_shape(data.image_shape, num_adain_layers)
     if table_updates not in TABLE_UPDATES:
         raise ValueError(f"`table_updates` must be one of {TABLE_UPDATES}; got {table_updates!r}.")
+    if not checkpoint_interval_seconds >= 0:
+        raise ValueError(
+            "`checkpoint_interval_seconds` must be 0 (a checkpoint every epoch) or more; got "
+            f"{checkpoint_interval_seconds!r}."
+        )
     settings = {
         "num_classes": data.num_classes,
         "num_samples": data.num_samples,
