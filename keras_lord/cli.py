@@ -66,6 +66,30 @@ def positive_float(text: str) -> float:
     return value
 
 
+def _non_negative(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a {kind.__name__} >= 0, got {text!r}"
+            ) from None
+        if not math.isfinite(value) or value < 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+        return value
+
+    return parse
+
+
+# Stage-2 `compile` options of `keras-lord train`, by their argparse destination.
+STAGE2_FLAGS = {
+    "encoder_lr": "learning_rate",
+    "mixed_code_weight": "mixed_code_weight",
+    "encoder_shift": "encoder_shift",
+    "content_code_noise": "content_code_noise",
+}
+
+
 def _share(text: str) -> float:
     try:
         value = float(text)
@@ -127,6 +151,13 @@ def _train(arguments):
         seed=arguments.seed,
         precision=arguments.precision,
         callbacks=callbacks,
+        # Only the options given: a run started without them resumes with the same settings.
+        stage2_options={
+            option: getattr(arguments, flag)
+            for flag, option in STAGE2_FLAGS.items()
+            if getattr(arguments, flag) is not None
+        },
+        checkpoint_interval_seconds=arguments.checkpoint_interval,
     )
 
 
@@ -392,6 +423,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--eval-every", type=positive_int, default=5, help="epochs between those evaluations"
+    )
+    train.add_argument(
+        "--encoder-lr", type=positive_float, help="stage-2 learning rate (default 1e-4)"
+    )
+    train.add_argument(
+        "--mixed-code-weight",
+        type=_non_negative(float),
+        help="stage 2: weight of the encoders' error on generated mixes of codes (default 0)",
+    )
+    train.add_argument(
+        "--encoder-shift",
+        type=_non_negative(int),
+        help="stage 2: random shift of the encoders' input images, in pixels (default 0)",
+    )
+    train.add_argument(
+        "--content-code-noise",
+        type=_non_negative(float),
+        help="stage 2: std of noise on the content encoder's codes in training (default 0)",
+    )
+    train.add_argument(
+        "--checkpoint-interval",
+        type=_non_negative(float),
+        default=0.0,
+        help="least seconds between checkpoints (default 0: after every epoch)",
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--force", action="store_true", help="start over in a finished run")

@@ -1,6 +1,7 @@
 """Both LORD stages as one resumable run in a folder: what `keras-lord train` does."""
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -17,6 +18,7 @@ from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
+from keras_lord.trainers.amortization import check_encoder_regularisers
 from keras_lord.trainers.lord_trainer import PRECISIONS, LordTrainer
 from keras_lord.trainers.optimization import TABLE_UPDATES
 from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
@@ -63,6 +65,30 @@ def data_fingerprint(data: LordData) -> dict:
         "dtype": str(data.images.dtype),
         "sample_sha256": digest.hexdigest(),
     }
+
+
+def check_stage2_options(stage2_options: dict, image_shape) -> None:
+    """Checks a run's stage-2 `compile` options before anything is written.
+
+    Args:
+        stage2_options: `LordTrainer.compile` arguments of stage 2.
+        image_shape: `(height, width, channels)` of the data.
+
+    Raises:
+        ValueError: naming an option `compile` does not take, or one out of range.
+
+    """
+    accepted = set(inspect.signature(LordTrainer.compile).parameters) - {"self"}
+    unknown = sorted(set(stage2_options) - accepted)
+    if unknown:
+        raise ValueError(
+            f"Unknown stage-2 options {unknown}: they must be `LordTrainer.compile` arguments."
+        )
+    check_encoder_regularisers(
+        stage2_options.get("encoder_shift", 0),
+        stage2_options.get("content_code_noise", 0.0),
+        image_shape,
+    )
 
 
 def check_run_arguments(
@@ -206,6 +232,8 @@ def train_run(
             "`checkpoint_interval_seconds` must be 0 (a checkpoint every epoch) or more; got "
             f"{checkpoint_interval_seconds!r}."
         )
+    stage2_options = dict(stage2_options or {})
+    check_stage2_options(stage2_options, data.image_shape)
     settings = {
         "num_classes": data.num_classes,
         "num_samples": data.num_samples,
@@ -219,7 +247,7 @@ def train_run(
         "perceptual_layers": perceptual_layers,
         "seed": seed,
         "trainer_arguments": trainer_arguments,
-        "stage2_options": dict(stage2_options or {}),
+        "stage2_options": stage2_options,
         "data": data_fingerprint(data),
     }
     run_path = os.path.join(output_dir, RUN_FILE)

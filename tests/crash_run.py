@@ -45,6 +45,11 @@ TRAIN_OPTIONS = (
     "0.01",
     "--perceptual-layers",
     "block1_conv2,block2_conv2",
+    # Stage 2's random draws must resume too.
+    "--encoder-shift",
+    "1",
+    "--content-code-noise",
+    "0.3",
     "--seed",
     "4",
 )

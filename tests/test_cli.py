@@ -130,6 +130,13 @@ def test_eval_data_is_checked_before_training(tmp_path, capsys):
         assert main(command + ["--eval-data", str(tmp_path / held_out)]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+    command = ["train", str(tmp_path / "train.npz"), "--out", str(tmp_path / "run")]
+    assert main(command + ["--encoder-shift", "32"]) == 2
+    assert "encoder_shift" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(command + ["--content-code-noise", "-1"])
+    assert "must be a finite number >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_read_image_checks_size(tmp_path):

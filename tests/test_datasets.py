@@ -1,6 +1,5 @@
 """The dataset loaders on small files written in each publisher's own layout and format."""
 
-import gzip
 import io
 import json
 import tarfile
@@ -21,43 +20,21 @@ from keras_lord.datasets import (
     smallnorb_poses,
     write_norb_matrix,
 )
-from keras_lord.datasets.smallnorb import PARTS
+from keras_lord.datasets.samples import (
+    mat_file,
+    smallnorb_part,
+    write_cars3d_sample,
+    write_smallnorb_sample,
+)
 
 NUM_CARS = 5
-
-
-def car_renders(car):
-    """(8, 8, 3, 24, 4) renders in which every pixel names its car and view."""
-    renders = np.zeros((8, 8, 3, 24, 4), "uint8")
-    for azimuth in range(24):
-        for elevation in range(4):
-            renders[:, :, 0, azimuth, elevation] = car * 40
-            renders[:, :, 1, azimuth, elevation] = azimuth * 10
-            renders[:, :, 2, azimuth, elevation] = elevation * 60
-    return renders
-
-
-def mat_bytes(**arrays):
-    from scipy.io import savemat
-
-    buffer = io.BytesIO()
-    savemat(buffer, arrays)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
 def cars_folder(tmp_path_factory):
     """`nips2015-analogy-data.tar.gz`, and the folder it extracts to."""
     root = tmp_path_factory.mktemp("cars3d")
-    extracted = root / "extracted" / "data" / "cars"
-    extracted.mkdir(parents=True)
-    with tarfile.open(root / "nips2015-analogy-data.tar.gz", "w:gz") as archive:
-        for car in range(NUM_CARS):
-            content = mat_bytes(im=car_renders(car))
-            (extracted / f"car_{car + 1:03d}_mesh.mat").write_bytes(content)
-            info = tarfile.TarInfo(f"data/cars/car_{car + 1:03d}_mesh.mat")
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
+    write_cars3d_sample(root, NUM_CARS)
     return root
 
 
@@ -88,7 +65,7 @@ def test_cars3d_damaged_and_missing_files(tmp_path, cars_folder):
     (cars / "car_001_mesh.mat").write_bytes(good[: len(good) // 3])
     with pytest.raises(ValueError, match="car_001_mesh.mat"):
         cars3d(tmp_path, verbose=False)
-    (cars / "car_001_mesh.mat").write_bytes(mat_bytes(other=np.zeros(3)))
+    (cars / "car_001_mesh.mat").write_bytes(mat_file(other=np.zeros(3)))
     with pytest.raises(ValueError, match="no `im` array"):
         cars3d(tmp_path, verbose=False)
     archive = (cars_folder / "nips2015-analogy-data.tar.gz").read_bytes()
@@ -97,37 +74,11 @@ def test_cars3d_damaged_and_missing_files(tmp_path, cars_folder):
         cars3d(tmp_path / "cut.tar.gz", verbose=False)
 
 
-def norb_part(part, pairs_per_part, seed):
-    """The three files of a SmallNORB part: stereo pairs, categories, info."""
-    rng = np.random.default_rng(seed)
-    instances = (4, 6, 7, 8, 9) if part == "training" else (0, 1, 2, 3, 5)
-    info = np.stack(
-        [
-            rng.choice(instances, pairs_per_part),
-            rng.integers(0, 9, pairs_per_part),
-            rng.integers(0, 18, pairs_per_part) * 2,
-            rng.integers(0, 6, pairs_per_part),
-        ],
-        axis=1,
-    ).astype("int32")
-    categories = rng.integers(0, 5, pairs_per_part).astype("int32")
-    pairs = np.zeros((pairs_per_part, 2, 12, 12), "uint8")
-    pairs[:, 0] = (info[:, 2] * 7)[:, None, None]  # camera 0 shows the azimuth
-    pairs[:, 1] = 255 - (info[:, 2] * 7)[:, None, None]
-    return {"dat": pairs, "cat": categories, "info": info}
-
-
 @pytest.fixture(scope="module")
 def norb_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("smallnorb")
-    for index, (part, stem) in enumerate(PARTS.items()):
-        for kind, array in norb_part(part, 30, index).items():
-            content = write_norb_matrix(array)
-            if kind == "dat":  # as published: gzipped
-                (root / f"{stem}-{kind}.mat.gz").write_bytes(gzip.compress(content))
-            else:
-                (root / f"{stem}-{kind}.mat").write_bytes(content)
-    return root
+    folder = tmp_path_factory.mktemp("smallnorb")
+    write_smallnorb_sample(folder, 30)
+    return folder
 
 
 def test_norb_matrix_format_round_trip_and_damage():
@@ -531,7 +482,7 @@ def store_tfds(name, version, features, splits, data_dir):
 
 @pytest.fixture(scope="module")
 def tfds_dir(tmp_path_factory):
-    """A TFDS data dir holding `smallnorb` (from `norb_part`) and `celeb_a` 2.1.0 as
+    """A TFDS data dir holding `smallnorb` (from `smallnorb_part`) and `celeb_a` 2.1.0 as
     `tfds build` leaves them: `<name>/<version>/` with `dataset_info.json`, `features.json`
     and TFRecord files."""
     import tensorflow_datasets as tfds
@@ -540,7 +491,7 @@ def tfds_dir(tmp_path_factory):
     label = tfds.features.ClassLabel
     norb = {}
     for index, (split, part) in enumerate((("train", "training"), ("test", "testing"))):
-        arrays = norb_part(part, 30, index)
+        arrays = smallnorb_part(part, 30, index)
         norb[split] = [
             {
                 "image": arrays["dat"][row, 0, :, :, None],

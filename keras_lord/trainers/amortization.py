@@ -1,9 +1,38 @@
 import keras
 from keras import ops
 
+from keras_lord.data.augmentation import random_shift
 from keras_lord.data.contract import IMAGE_KEY
+from keras_lord.data.pixels import unit_float_tensor
 from keras_lord.trainers.losses import latent_optimization_loss
 from keras_lord.trainers.stage_objective import StageObjective
+
+
+def check_encoder_regularisers(encoder_shift, content_code_noise, image_shape) -> None:
+    """Checks stage 2's `encoder_shift` and `content_code_noise` for images of a shape.
+
+    Args:
+        encoder_shift: the largest random shift of the encoders' inputs, in pixels.
+        content_code_noise: std of the noise on the content encoder's codes.
+        image_shape: `(height, width, channels)` of the images.
+
+    Raises:
+        ValueError: for a shift that is not a whole number `>= 0` smaller than the images,
+            or a negative (or NaN) noise std.
+
+    """
+    height, width = image_shape[:2]
+    if (
+        isinstance(encoder_shift, bool)
+        or int(encoder_shift) != encoder_shift
+        or not 0 <= encoder_shift < min(height, width)
+    ):
+        raise ValueError(
+            "`encoder_shift` must be a whole number of pixels, >= 0 and smaller than the "
+            f"images ({height}x{width}); got {encoder_shift!r}."
+        )
+    if not content_code_noise >= 0:
+        raise ValueError(f"`content_code_noise` must be >= 0; got {content_code_noise!r}.")
 
 
 class Amortization(StageObjective):
@@ -22,6 +51,19 @@ class Amortization(StageObjective):
     encoders see (class, content) combinations the data does not hold; the added term is
     `w` times the two encoders' mean squared errors on them, tracked as `mixed_code_mse`.
     The mixed images are rendered without gradient: the term trains the encoders only.
+
+    Two regularisers of the encoders, off by default (`compile`):
+
+    - `encoder_shift=s`: in training, the encoders see each image shifted by up to `s`
+      pixels each way (`keras_lord.data.augmentation.random_shift`), while the generator
+      must still reconstruct the unshifted image and the encoders still predict its codes.
+    - `content_code_noise=std`: in training, Gaussian noise of that std is added to the
+      content encoder's codes before the generator, as stage 1 adds it to the content
+      table's; the code-regression term compares the noise-free codes.
+
+    Their random draws come from the content table's noise stream (its
+    `SeedGenerator`, idle in stage 2), whose state is saved with the table: a run resumed
+    from a checkpoint draws what an uninterrupted one would.
     """
 
     stage = 2
@@ -41,7 +83,25 @@ class Amortization(StageObjective):
             self.trackers["mixed_code_mse"] = keras.metrics.Mean(name="mixed_code_mse")
 
     def forward(self, trainer, inputs, training):
-        return trainer.model({IMAGE_KEY: inputs[IMAGE_KEY]}, training=training)
+        settings = trainer.lord_compile_config or {}
+        shift = int(settings.get("encoder_shift", 0))
+        noise_std = float(settings.get("content_code_noise", 0.0))
+        if not training or not (shift or noise_std):
+            return trainer.model({IMAGE_KEY: inputs[IMAGE_KEY]}, training=training)
+        model = trainer.model
+        seed = trainer.content_embedding.seed_generator
+        encoder_images = random_shift(unit_float_tensor(inputs[IMAGE_KEY]), shift, seed)
+        class_codes = model.class_encoder(encoder_images, training=True)
+        content_codes = model.content_encoder(encoder_images, training=True)
+        noisy_content_codes = content_codes
+        if noise_std:
+            noisy_content_codes = content_codes + keras.random.normal(
+                ops.shape(content_codes), stddev=noise_std, dtype=content_codes.dtype, seed=seed
+            )
+        images = model.generator(
+            {"content_code": noisy_content_codes, "class_code": class_codes}, training=True
+        )
+        return {"image": images, "class_code": class_codes, "content_code": content_codes}
 
     def loss(self, trainer, x, y_pred):
         reconstruction, _ = latent_optimization_loss(

@@ -12,7 +12,7 @@ from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.models.lord_model import LordModel
 from keras_lord.presets import get_preset
 from keras_lord.tables.factor_tables import FactorTables
-from keras_lord.trainers.amortization import Amortization
+from keras_lord.trainers.amortization import Amortization, check_encoder_regularisers
 from keras_lord.trainers.latent_optimization import LatentOptimization
 from keras_lord.trainers.optimization import TABLE_UPDATES, build_optimizer
 from keras_lord.utils.files import atomic_keras_save
@@ -326,6 +326,8 @@ class LordTrainer(keras.Model):
         class_code_weight: float = 10.0,
         content_code_weight: float = 10.0,
         mixed_code_weight: float = 0.0,
+        encoder_shift: int = 0,
+        content_code_noise: float = 0.0,
         decay_steps: int | None = None,
         table_updates: str = "rowwise",
     ) -> None:
@@ -371,14 +373,21 @@ class LordTrainer(keras.Model):
                 codes.
             mixed_code_weight: stage 2, weight of the encoders' MSE on images generated
                 from mixed codes (see `Amortization`); `0` (the default) leaves it out.
+            encoder_shift: stage 2, the largest random shift in pixels of the encoders'
+                input images in training (the reconstruction target stays unshifted);
+                `0` (the default): none.
+            content_code_noise: stage 2, std of the Gaussian noise added to the content
+                encoder's codes before the generator in training; `0` (the default): none.
             decay_steps: length of the cosine decay in steps; `None` sets it at each `fit`
                 to `epochs * steps_per_epoch`.
             table_updates: `"rowwise"` (update the batch's rows only; TensorFlow and JAX
                 backends, one TensorFlow replica) or `"dense"` (Keras' Adam on whole tables).
 
         Raises:
-            ValueError: for a `loss`, an unknown `table_updates`, or row-wise updates on a
-                backend or distribution strategy that does not support them.
+            ValueError: for a `loss`, an unknown `table_updates`, a negative
+                `encoder_shift` or one not smaller than the images, a negative
+                `content_code_noise`, or row-wise updates on a backend or distribution
+                strategy that does not support them.
 
         """
         if loss is not None or loss_weights is not None:
@@ -393,6 +402,7 @@ class LordTrainer(keras.Model):
             )
         if table_updates == "rowwise":
             backend.check_rowwise_supported()
+        check_encoder_regularisers(encoder_shift, content_code_noise, self.image_shape)
         if learning_rate is None:
             learning_rate = self.objective.default_learning_rate
         self.lord_compile_config = {
@@ -413,6 +423,8 @@ class LordTrainer(keras.Model):
             "class_code_weight": class_code_weight,
             "content_code_weight": content_code_weight,
             "mixed_code_weight": mixed_code_weight,
+            "encoder_shift": int(encoder_shift),
+            "content_code_noise": float(content_code_noise),
             "decay_steps": decay_steps,
             "table_updates": table_updates,
         }

@@ -1,0 +1,292 @@
+"""What every per-dataset example shares: its flags, and prepare, train, evaluate, report.
+
+An example script names its dataset, the loader's options, the paper's figures and a
+sample writer for `--smoke`; `run_example` does the rest:
+
+1. prepares the publisher's files once into `OUT/data` (`keras_lord.datasets.prepare`);
+2. trains both stages in `OUT/run` with `keras_lord.training_run.train_run`, which resumes
+   an interrupted run where it stopped and writes translation grids every epoch; a
+   finished run is evaluated again without training;
+3. evaluates the model on the held-out split with the paper's protocol for the dataset
+   (`keras_lord.evaluation.evaluate_model`: content transfer where content labels exist,
+   leakage probes both ways, reconstruction);
+4. prints the figures next to the paper's and writes them to `OUT/figures.json`.
+"""
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+# The paper's settings (the authors' PyTorch code where the paper is silent).
+PAPER_SETTINGS = {
+    "preset": "paper",
+    "size": 64,
+    "epochs": 200,
+    "encoder_epochs": 200,
+    "batch_size": 64,
+    "latent_lr": 3e-3,
+}
+# `--smoke`: the same path on a tiny model and a few images, in seconds.
+SMOKE_SETTINGS = {
+    "preset": "small",
+    "size": 32,
+    "epochs": 1,
+    "encoder_epochs": 1,
+    "batch_size": 16,
+    "latent_lr": 3e-2,
+    "pairs": 32,
+    "images": 96,
+}
+SMOKE_NETWORK = {"adain_dim": 16, "content_dim": 16, "class_dim": 16}
+SMOKE_PERCEPTUAL_LAYERS = ("block1_conv2", "block2_conv2")
+
+
+def parse_arguments(description: str, argv=None) -> argparse.Namespace:
+    """The flags every example takes.
+
+    Args:
+        description: the example's one-line description.
+        argv: the arguments (default: the command line).
+
+    Returns:
+        The parsed arguments; unset numbers are `None` (the paper's or smoke's value).
+
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data-dir", help="the publisher's files, as `keras-lord prepare` reads")
+    parser.add_argument("--out", required=True, help="where data, run, grids and figures go")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="the same path end to end on a tiny subset and model (without --data-dir, on "
+        "sample files written in the publisher's format)",
+    )
+    parser.add_argument("--preset", choices=["small", "paper"])
+    parser.add_argument("--size", type=int, help="image side (paper: 64)")
+    parser.add_argument("--epochs", type=int, help="stage-1 epochs (paper: 200)")
+    parser.add_argument("--encoder-epochs", type=int, help="stage-2 epochs (paper: 200)")
+    parser.add_argument("--batch-size", type=int, help="batch size (default 64)")
+    parser.add_argument("--latent-lr", type=float, help="stage-1 table learning rate (3e-3)")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "float32", "bfloat16"],
+        default="auto",
+        help="auto: bfloat16 on a GPU or a CPU with AVX512-BF16 or AMX under TensorFlow",
+    )
+    parser.add_argument("--pairs", type=int, default=None, help="content-transfer pairs (500)")
+    parser.add_argument(
+        "--checkpoint-interval", type=float, default=60.0, help="least seconds between checkpoints"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    arguments = parser.parse_args(argv)
+    if not arguments.smoke and not arguments.data_dir:
+        parser.error("--data-dir is required, except with --smoke")
+    return arguments
+
+
+def choose_precision(requested: str) -> str:
+    """`requested`, or for `"auto"` the faster precision on this machine (logged)."""
+    if requested != "auto":
+        return requested
+    import keras
+
+    gpu = bool(keras.config.backend() == "jax" and _jax_has_gpu()) or _tf_has_gpu()
+    flags = _cpu_flags()
+    native_bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
+    if gpu or (native_bf16 and keras.config.backend() == "tensorflow"):
+        print("Precision: bfloat16 (mixed), for this machine's native bfloat16 support")
+        return "bfloat16"
+    print("Precision: float32: this CPU has no native bfloat16, where it would be slower")
+    return "float32"
+
+
+def _cpu_flags() -> set:
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def _jax_has_gpu() -> bool:
+    import jax
+
+    return any(device.platform == "gpu" for device in jax.devices())
+
+
+def _tf_has_gpu() -> bool:
+    import keras
+
+    if keras.config.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def settings_of(arguments) -> dict:
+    """The run's settings: the flags given, else smoke's or the paper's values."""
+    defaults = {**PAPER_SETTINGS, "pairs": 500, "images": None}
+    if arguments.smoke:
+        defaults.update(SMOKE_SETTINGS)
+    return {
+        key: getattr(arguments, key, None) if getattr(arguments, key, None) is not None else value
+        for key, value in defaults.items()
+    }
+
+
+def smoke_subset(data, images: int, seed: int):
+    """At most `images` images of `data`, drawn from every class it has."""
+    if data.num_samples <= images:
+        return data
+    order = np.random.default_rng(seed).permutation(data.num_samples)[:images]
+    return data.subset(np.sort(order))
+
+
+def format_figures(figures: dict, paper: dict) -> str:
+    """The measured figures next to the paper's, one row each."""
+    rows = [f"{'figure':48s} {'keras-lord':>12s} {'paper':>8s}"]
+    for name, value in figures.items():
+        reference = paper.get(name)
+        shown = "-" if reference is None else f"{reference:.3f}"
+        rows.append(f"{name:48s} {value:12.4f} {shown:>8s}")
+    return "\n".join(rows)
+
+
+def headline_figures(report: dict) -> dict:
+    """The figures of the paper's tables, flattened from an `evaluate_model` report."""
+    figures = {}
+    transfer = report.get("content_transfer")
+    if transfer:
+        figures["content transfer LPIPS"] = transfer["model"]["lpips"]
+        figures["content transfer MSE"] = transfer["model"]["mse"]
+        figures["copy class image LPIPS (baseline)"] = transfer["copy_class"]["lpips"]
+        figures["copy content image LPIPS (baseline)"] = transfer["copy_content"]["lpips"]
+    leakage = report["leakage"]
+    for direction, label in (
+        ("class_from_content", "class from content codes"),
+        ("content_from_class", "content from class codes"),
+    ):
+        if direction in leakage:
+            probe = leakage[direction]["mlp"]
+            figures[f"leakage: {label} (accuracy)"] = probe["accuracy"]
+            figures[f"leakage: {label} (chance)"] = probe["chance"]
+    reconstruction = report["reconstruction"]
+    figures["reconstruction MSE"] = reconstruction["mse"]
+    if "lpips" in reconstruction:
+        figures["reconstruction LPIPS"] = reconstruction["lpips"]
+    return figures
+
+
+def run_example(
+    dataset: str,
+    arguments: argparse.Namespace,
+    write_sample,
+    paper_figures: dict,
+    loader_options: dict | None = None,
+    smoke_loader_options: dict | None = None,
+    truths_in_training: bool = False,
+) -> dict:
+    """Prepares, trains, evaluates and reports one dataset (see the module docstring).
+
+    Args:
+        dataset: a `keras_lord.datasets.LOADERS` name.
+        arguments: `parse_arguments`'s result.
+        write_sample: `write_sample(folder) -> path` writes sample files in the publisher's
+            format, for `--smoke` without `--data-dir`.
+        paper_figures: the paper's figures, keyed as `headline_figures`'s.
+        loader_options: the loader's options besides `size`.
+        smoke_loader_options: replacements of `loader_options` under `--smoke`.
+        truths_in_training: the held-out images are of training classes, so the ground
+            truth of a translation is looked up among all images (training and held-out).
+
+    Returns:
+        The report written to `OUT/figures.json`.
+
+    """
+    from keras_lord.data import LordData
+    from keras_lord.datasets.prepare import prepare_dataset
+    from keras_lord.datasets.splits import TEST_FILE, TRAIN_FILE
+    from keras_lord.evaluation import evaluate_model
+    from keras_lord.saving import MODEL_FILE, load
+    from keras_lord.training_run import train_run
+    from keras_lord.utils.files import write_json
+
+    settings = settings_of(arguments)
+    options = dict(loader_options or {})
+    data_dir = arguments.data_dir
+    if arguments.smoke:
+        options.update(smoke_loader_options or {})
+        if data_dir is None:
+            sample_folder = os.path.join(arguments.out, "sample_source")
+            # Written once: rewritten files would look like another source to `prepare`.
+            marker = os.path.join(arguments.out, "sample_source.txt")
+            if not os.path.exists(marker):
+                sample_path = write_sample(sample_folder)
+                with open(marker, "w") as file:
+                    file.write(sample_path)
+            with open(marker) as file:
+                data_dir = file.read()
+    data_folder = os.path.join(arguments.out, "data")
+    prepare_dataset(dataset, data_dir, data_folder, size=settings["size"], **options)
+    train = LordData.from_npz(os.path.join(data_folder, TRAIN_FILE))
+    test = LordData.from_npz(os.path.join(data_folder, TEST_FILE))
+    prepared = (train, test)
+    if settings["images"]:
+        train = smoke_subset(train, settings["images"], arguments.seed)
+        test = smoke_subset(test, settings["images"], arguments.seed)
+    run_folder = os.path.join(arguments.out, "run")
+    model_path = os.path.join(run_folder, MODEL_FILE)
+    start = time.perf_counter()
+    if os.path.exists(model_path):
+        print(f"{run_folder} holds a finished run: evaluating it")
+        model = load(model_path)
+    else:
+        network = SMOKE_NETWORK if arguments.smoke else {}
+        model = train_run(
+            train,
+            run_folder,
+            preset=settings["preset"],
+            epochs=settings["epochs"],
+            encoder_epochs=settings["encoder_epochs"],
+            batch_size=settings["batch_size"],
+            latent_learning_rate=settings["latent_lr"],
+            perceptual_layers=SMOKE_PERCEPTUAL_LAYERS if arguments.smoke else None,
+            precision=choose_precision(arguments.precision),
+            seed=arguments.seed,
+            checkpoint_interval_seconds=arguments.checkpoint_interval,
+            **network,
+        ).model
+    train_seconds = time.perf_counter() - start
+    truths = None
+    if truths_in_training:
+        truths = LordData(
+            images=np.concatenate([split.images for split in prepared]),
+            class_ids=np.concatenate([split.class_ids for split in prepared]),
+            num_classes=train.num_classes,
+            content_ids=np.concatenate([split.content_ids for split in prepared]),
+        )
+    report = evaluate_model(
+        model, test, num_pairs=settings["pairs"], seed=arguments.seed, truths=truths
+    )
+    figures = headline_figures(report)
+    print(f"\n{dataset}: {test.num_samples} held-out images")
+    print(format_figures(figures, paper_figures))
+    result = {
+        "dataset": dataset,
+        "smoke": bool(arguments.smoke),
+        "settings": settings,
+        "train_seconds": round(train_seconds, 1),
+        "figures": figures,
+        "paper": paper_figures,
+        "report": report,
+    }
+    path = os.path.join(arguments.out, "figures.json")
+    write_json(path, result)
+    print(f"Wrote {path}")
+    return result

@@ -1,0 +1,157 @@
+"""Tiny datasets in their publishers' own layouts, for smoke runs and tests.
+
+Each writer puts a few synthetic images into a folder exactly as the publisher ships the
+dataset (file names, archive and file formats), so that the real loader reads it. Every
+pixel of a sample image names its labels (e.g. a car's red channel is its id times 40),
+which lets a test check that the loader assigned each image its class and content.
+"""
+
+import gzip
+import io
+import os
+import tarfile
+
+import numpy as np
+
+from keras_lord.datasets.cars3d import NUM_AZIMUTHS, NUM_ELEVATIONS
+from keras_lord.datasets.norb_format import write_norb_matrix
+from keras_lord.datasets.smallnorb import PARTS
+
+CARS3D_ARCHIVE = "nips2015-analogy-data.tar.gz"
+
+
+def car_renders(car: int, size: int = 8) -> np.ndarray:
+    """`(size, size, 3, 24, 4)` renders of a sample car, as a Cars3D mesh file holds them.
+
+    Red is `car * 40`, green `azimuth * 10`, blue `elevation * 60`.
+
+    Args:
+        car: the car's index.
+        size: image side.
+
+    Returns:
+        The `uint8` renders.
+
+    """
+    renders = np.zeros((size, size, 3, NUM_AZIMUTHS, NUM_ELEVATIONS), "uint8")
+    renders[:, :, 0] = car * 40
+    renders[:, :, 1] = (np.arange(NUM_AZIMUTHS) * 10)[:, None]
+    renders[:, :, 2] = (np.arange(NUM_ELEVATIONS) * 60)[None, :]
+    return renders
+
+
+def mat_file(**arrays) -> bytes:
+    """The bytes of a MATLAB `.mat` file holding `arrays` (as Cars3D's mesh files)."""
+    from scipy.io import savemat
+
+    buffer = io.BytesIO()
+    savemat(buffer, arrays)
+    return buffer.getvalue()
+
+
+def write_cars3d_sample(folder, num_cars: int = 5, size: int = 8) -> str:
+    """Writes `nips2015-analogy-data.tar.gz` and the folder it extracts to, for `num_cars`.
+
+    Args:
+        folder: where to write; created if missing.
+        num_cars: car models (at most 6, so that the red channel stays in range).
+        size: image side of the renders.
+
+    Returns:
+        The archive's path; `folder/extracted` holds `data/cars/car_XXX_mesh.mat`.
+
+    Raises:
+        ValueError: for more than 6 cars.
+
+    Example:
+    ```python
+    archive = keras_lord.datasets.samples.write_cars3d_sample("/tmp/cars")
+    splits = keras_lord.datasets.cars3d(archive, size=32, held_out=2)
+    ```
+
+    """
+    if not 1 <= num_cars <= 6:
+        raise ValueError(f"`num_cars` must lie in [1, 6]; got {num_cars}.")
+    extracted = os.path.join(folder, "extracted", "data", "cars")
+    os.makedirs(extracted, exist_ok=True)
+    archive_path = os.path.join(folder, CARS3D_ARCHIVE)
+    with tarfile.open(archive_path, "w:gz") as archive:
+        for car in range(num_cars):
+            name = f"car_{car + 1:03d}_mesh.mat"
+            content = mat_file(im=car_renders(car, size))
+            with open(os.path.join(extracted, name), "wb") as file:
+                file.write(content)
+            info = tarfile.TarInfo(f"data/cars/{name}")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return archive_path
+
+
+def smallnorb_part(part: str, pairs: int, seed: int, size: int = 12) -> dict:
+    """The three matrices of a SmallNORB part: stereo pairs, categories and info.
+
+    The pairs cover a grid of factors, each combination once before any repeats: the
+    part's five instances of the official split (4, 6, 7, 8, 9 for training, 0, 1, 2, 3, 5
+    for testing; the k-th in category k), elevations 0 - 1, azimuths 0, 2 and 4 (as the
+    files store them) and lightings 0 - 1, in a seeded order. Camera 0 shows
+    `azimuth * 7`, camera 1 its inverse.
+
+    Args:
+        part: `"training"` or `"testing"`.
+        pairs: stereo pairs in the part (60 covers the grid).
+        seed: seed of the order.
+        size: image side.
+
+    Returns:
+        `{"dat": (pairs, 2, size, size) uint8, "cat": (pairs,) int32, "info": (pairs, 4)
+        int32}`; `info` holds instance, elevation, azimuth and lighting.
+
+    """
+    instances = (4, 6, 7, 8, 9) if part == "training" else (0, 1, 2, 3, 5)
+    grid = np.array(
+        [
+            (category, instance, elevation, azimuth, lighting)
+            for category, instance in enumerate(instances)
+            for elevation in range(2)
+            for azimuth in (0, 2, 4)
+            for lighting in range(2)
+        ],
+        "int32",
+    )
+    order = np.random.default_rng(seed).permutation(len(grid))
+    rows = grid[np.resize(order, pairs)]
+    info = rows[:, 1:]
+    images = np.zeros((pairs, 2, size, size), "uint8")
+    images[:, 0] = (info[:, 2] * 7)[:, None, None]
+    images[:, 1] = 255 - (info[:, 2] * 7)[:, None, None]
+    return {"dat": images, "cat": rows[:, 0].copy(), "info": info.copy()}
+
+
+def write_smallnorb_sample(folder, pairs_per_part: int = 60, size: int = 12) -> str:
+    """Writes the six SmallNORB files (`-dat.mat.gz` gzipped, as published) into `folder`.
+
+    Args:
+        folder: where to write; created if missing.
+        pairs_per_part: stereo pairs in the training and in the testing part.
+        size: image side.
+
+    Returns:
+        `folder`.
+
+    Example:
+    ```python
+    folder = keras_lord.datasets.samples.write_smallnorb_sample("/tmp/norb")
+    splits = keras_lord.datasets.smallnorb(folder, size=32)
+    ```
+
+    """
+    os.makedirs(folder, exist_ok=True)
+    for index, (part, stem) in enumerate(PARTS.items()):
+        for kind, array in smallnorb_part(part, pairs_per_part, index, size).items():
+            content = write_norb_matrix(array)
+            name = f"{stem}-{kind}.mat"
+            if kind == "dat":
+                content, name = gzip.compress(content), name + ".gz"
+            with open(os.path.join(folder, name), "wb") as file:
+                file.write(content)
+    return os.fspath(folder)
