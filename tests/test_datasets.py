@@ -21,9 +21,12 @@ from keras_lord.datasets import (
     write_norb_matrix,
 )
 from keras_lord.datasets.samples import (
+    KTH_SEQUENCES,
     mat_file,
     smallnorb_part,
     write_cars3d_sample,
+    write_edges2shoes_sample,
+    write_kth_sample,
     write_smallnorb_sample,
 )
 
@@ -260,22 +263,13 @@ def test_celeba_from_the_zip_and_with_a_missing_image(celeba_folder, tmp_path):
 def test_edges2shoes_halves_and_the_publishers_split(tmp_path):
     from keras_lord.datasets import edges2shoes
 
-    with tarfile.open(tmp_path / "edges2shoes.tar.gz", "w:gz") as archive:
-        for part, count in (("train", 4), ("val", 2)):
-            for index in range(count):
-                pair = np.zeros((64, 128, 3), "uint8")
-                pair[:, :64] = 250  # edges: white
-                pair[:, 64:] = 10 * index  # the photo
-                buffer = io.BytesIO()
-                Image.fromarray(pair).save(buffer, format="JPEG", quality=95)
-                info = tarfile.TarInfo(f"edges2shoes/{part}/{index + 1}_AB.jpg")
-                info.size = len(buffer.getvalue())
-                archive.addfile(info, io.BytesIO(buffer.getvalue()))
-    splits = edges2shoes(tmp_path / "edges2shoes.tar.gz", size=16, verbose=False)
+    archive = write_edges2shoes_sample(tmp_path, train_pairs=4, val_pairs=2)
+    splits = edges2shoes(archive, size=16, verbose=False)
     assert splits.train.num_samples == 8 and splits.test.num_samples == 4
     for data in (splits.train, splits.test):
         edges = data.class_ids == 0
-        assert (data.images[edges] > 230).all() and (data.images[~edges] < 60).all()
+        corners = data.images[:, 0, 0]
+        assert (corners[edges] > 230).all() and (corners[~edges] < 40).all()
         assert sorted(data.content_ids[edges]) == sorted(data.content_ids[~edges])
 
 
@@ -319,50 +313,13 @@ def test_rafd_expressions_crop_and_extras(tmp_path):
         rafd(tmp_path, verbose=False)
 
 
-def kth_video(person, frames):
-    """An uncompressed 160x120 AVI at 25 fps whose frame k is grey `20 * person + k`."""
-    import av
-
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="avi") as container:
-        stream = container.add_stream("rawvideo", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 160, 120, "bgr24"
-        for number in range(1, frames + 1):
-            picture = np.full((120, 160, 3), 20 * person + number, "uint8")
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
-        container.mux(stream.encode())
-    return buffer.getvalue()
-
-
-KTH_SEQUENCES = {
-    "person01_handwaving_d4": [(1, 4), (6, 9)],
-    "person02_handwaving_d4": [(2, 10)],
-    "person03_handwaving_d4": [(1, 3)],
-    "person03_handwaving_d1": [(1, 12)],
-    "person01_boxing_d4": [(3, 5)],
-}
-
-
 @pytest.fixture(scope="module")
 def kth_folder(tmp_path_factory):
     """`handwaving.zip`, `boxing.zip` and `00sequences.txt`, and the same videos extracted."""
-    import zipfile
 
     root = tmp_path_factory.mktemp("kth")
-    for form in ("archives", "extracted"):
-        (root / form).mkdir()
-        lines = ["Here is the list of sequences, with the frames of each subsequence:", ""]
-        for video, ranges in KTH_SEQUENCES.items():
-            spans = ", ".join(f"{first}-{last}" for first, last in ranges)
-            lines.append(f"{video}\t\tframes\t{spans}")
-        (root / form / "00sequences.txt").write_text("\n".join(lines) + "\n")
-    for action in ("handwaving", "boxing"):
-        with zipfile.ZipFile(root / "archives" / f"{action}.zip", "w") as archive:
-            for video in KTH_SEQUENCES:
-                if f"_{action}_" in video:
-                    content = kth_video(int(video[6:8]), 12)
-                    archive.writestr(f"{video}_uncomp.avi", content)
-                    (root / "extracted" / f"{video}_uncomp.avi").write_bytes(content)
+    write_kth_sample(root / "archives", archived=True)
+    write_kth_sample(root / "extracted", archived=False)
     return root
 
 

@@ -10,6 +10,7 @@ import gzip
 import io
 import os
 import tarfile
+import zipfile
 
 import numpy as np
 
@@ -155,3 +156,136 @@ def write_smallnorb_sample(folder, pairs_per_part: int = 60, size: int = 12) -> 
             with open(os.path.join(folder, name), "wb") as file:
                 file.write(content)
     return os.fspath(folder)
+
+
+# Video name -> the frame ranges `00sequences.txt` lists for it.
+KTH_SEQUENCES = {
+    "person01_handwaving_d4": [(1, 4), (6, 9)],
+    "person02_handwaving_d4": [(2, 10)],
+    "person03_handwaving_d4": [(1, 3)],
+    "person03_handwaving_d1": [(1, 12)],
+    "person01_boxing_d4": [(3, 5)],
+}
+
+
+def kth_video(person: int, frames: int) -> bytes:
+    """An uncompressed 160x120 AVI at 25 fps whose frame k is grey `20 * person + k`.
+
+    Args:
+        person: the person's number (1 - 25).
+        frames: frames in the video.
+
+    Returns:
+        The file's bytes (needs PyAV, `pip install 'keras-lord[video]'`).
+
+    """
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="avi") as container:
+        stream = container.add_stream("rawvideo", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "bgr24"
+        for number in range(1, frames + 1):
+            picture = np.full((120, 160, 3), 20 * person + number, "uint8")
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+def write_kth_sample(folder, archived: bool = True, sequences: dict | None = None) -> str:
+    """Writes KTH videos and `00sequences.txt` as published: one zip per action, or extracted.
+
+    Args:
+        folder: where to write; created if missing.
+        archived: `handwaving.zip`, `boxing.zip`, ... (as published) if true, else the
+            `personXX_action_dY_uncomp.avi` files themselves.
+        sequences: `{video name: [(first, last), ...]}` (default `KTH_SEQUENCES`); every
+            video has 12 frames, or as many as its last listed frame.
+
+    Returns:
+        `folder`.
+
+    Example:
+    ```python
+    folder = keras_lord.datasets.samples.write_kth_sample("/tmp/kth")
+    splits = keras_lord.datasets.kth(folder, size=32)
+    ```
+
+    """
+    sequences = KTH_SEQUENCES if sequences is None else sequences
+    os.makedirs(folder, exist_ok=True)
+    lines = ["Here is the list of sequences, with the frames of each subsequence:", ""]
+    for video, ranges in sequences.items():
+        spans = ", ".join(f"{first}-{last}" for first, last in ranges)
+        lines.append(f"{video}\t\tframes\t{spans}")
+    with open(os.path.join(folder, "00sequences.txt"), "w") as file:
+        file.write("\n".join(lines) + "\n")
+    archives = {}
+    for video, ranges in sequences.items():
+        frames = max(12, max(last for _, last in ranges))
+        content = kth_video(int(video[6:8]), frames)
+        name = f"{video}_uncomp.avi"
+        if not archived:
+            with open(os.path.join(folder, name), "wb") as file:
+                file.write(content)
+            continue
+        action = video.split("_")[1]
+        if action not in archives:
+            archives[action] = zipfile.ZipFile(os.path.join(folder, f"{action}.zip"), "w")
+        archives[action].writestr(name, content)
+    for archive in archives.values():
+        archive.close()
+    return os.fspath(folder)
+
+
+def write_edges2shoes_sample(
+    folder, train_pairs: int = 4, val_pairs: int = 2, size: int = 64
+) -> str:
+    """Writes `edges2shoes.tar.gz`: `edges2shoes/{train,val}/N_AB.jpg`, edges left of photos.
+
+    Pair `N` of a part is a dark square on white (left half, the edge map) and a square of
+    grey `60 + 10 * (N - 1)` on black at the same place (right half, the photo), so an edge
+    map and its photo share their content; the corners are white and black.
+
+    Args:
+        folder: where to write; created if missing.
+        train_pairs: pairs in `train/` (at most 19).
+        val_pairs: pairs in `val/` (at most 19).
+        size: side of each half.
+
+    Returns:
+        The archive's path.
+
+    Raises:
+        ValueError: for more than 19 pairs in a part.
+
+    Example:
+    ```python
+    archive = keras_lord.datasets.samples.write_edges2shoes_sample("/tmp/shoes")
+    splits = keras_lord.datasets.edges2shoes(archive, size=32)
+    ```
+
+    """
+    from PIL import Image
+
+    if max(train_pairs, val_pairs) > 19:
+        raise ValueError("At most 19 pairs per part: their grey levels must stay in range.")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "edges2shoes.tar.gz")
+    with tarfile.open(path, "w:gz") as archive:
+        for part, count in (("train", train_pairs), ("val", val_pairs)):
+            for index in range(count):
+                pair = np.zeros((size, 2 * size, 3), "uint8")
+                pair[:, :size] = 250
+                top = size // 8 + (index * 3) % (size // 2)
+                left = size // 8 + (index * 5) % (size // 2)
+                box = slice(top, top + size // 3), slice(left, left + size // 3)
+                pair[box[0], box[1]] = 20
+                pair[:, size:] = 10
+                pair[box[0], slice(size + box[1].start, size + box[1].stop)] = 60 + 10 * index
+                buffer = io.BytesIO()
+                Image.fromarray(pair).save(buffer, format="JPEG", quality=95)
+                info = tarfile.TarInfo(f"edges2shoes/{part}/{index + 1}_AB.jpg")
+                info.size = len(buffer.getvalue())
+                archive.addfile(info, io.BytesIO(buffer.getvalue()))
+    return path
