@@ -235,15 +235,23 @@ def test_transfer_evaluation_logs_an_epoch_once(two_stage, tmp_path):
         TransferEvaluation(LordData(test.images, test.class_ids, test.num_classes), 1)
 
 
-def test_encoders_learn_codes_of_generated_mixes(objects, tmp_path):
-    from keras_lord.saving import load_trainer
-
+@pytest.fixture(scope="module")
+def stage1_file(objects, tmp_path_factory):
+    """A tiny stage 1 trained for 10 epochs on 24 images, saved, and those images."""
     train = objects.data().subset(np.arange(0, 48, 2))
     trainer = tiny_trainer(train)
     trainer.compile(latent_learning_rate=3e-2)
     trainer.fit(train.inputs(), batch_size=8, epochs=10, verbose=0)
-    stage1 = tmp_path / "stage1.keras"
+    stage1 = tmp_path_factory.mktemp("stage1") / "stage1.keras"
     trainer.save(stage1)
+    return stage1, train
+
+
+def test_encoders_learn_codes_of_generated_mixes(stage1_file, tmp_path):
+    from keras_lord.saving import load_trainer
+
+    stage1, train = stage1_file
+    trainer = load_trainer(stage1)
 
     # Mixes of the stage-1 codes the encoders never saw as images: class of one image,
     # content of another.
@@ -272,15 +280,10 @@ def test_encoders_learn_codes_of_generated_mixes(objects, tmp_path):
     assert load_trainer(path).get_compile_config()["mixed_code_weight"] == 3.0
 
 
-def test_encoder_shift_and_content_noise(objects, tmp_path):
+def test_encoder_shift_and_content_noise(stage1_file, tmp_path):
     from keras_lord.saving import load_trainer
 
-    train = objects.data().subset(np.arange(0, 48, 2))
-    trainer = tiny_trainer(train)
-    trainer.compile(latent_learning_rate=3e-2)
-    trainer.fit(train.inputs(), batch_size=8, epochs=2, verbose=0)
-    stage1 = tmp_path / "stage1.keras"
-    trainer.save(stage1)
+    stage1, train = stage1_file
     for bad, match in (
         ({"encoder_shift": -1}, "encoder_shift"),
         ({"encoder_shift": 32}, "encoder_shift"),
