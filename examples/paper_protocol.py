@@ -140,12 +140,21 @@ def settings_of(arguments) -> dict:
     }
 
 
-def smoke_subset(data, images: int, seed: int):
-    """At most `images` images of `data`, drawn from every class it has."""
-    if data.num_samples <= images:
-        return data
-    order = np.random.default_rng(seed).permutation(data.num_samples)[:images]
-    return data.subset(np.sort(order))
+def smoke_rows(count: int, images: int, seed: int) -> np.ndarray:
+    """The rows `--smoke` keeps of `count`: at most `images`, drawn at random."""
+    if count <= images:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).permutation(count)[:images])
+
+
+def read_extras(path) -> dict:
+    """The per-image arrays of a prepared split besides the reference layout's own."""
+    with np.load(path) as archive:
+        return {
+            key: archive[key]
+            for key in archive.files
+            if key not in ("imgs", "classes", "contents", "n_classes")
+        }
 
 
 def format_figures(figures: dict, paper: dict) -> str:
@@ -191,6 +200,7 @@ def run_example(
     loader_options: dict | None = None,
     smoke_loader_options: dict | None = None,
     truths_in_training: bool = False,
+    extra_protocol=None,
 ) -> dict:
     """Prepares, trains, evaluates and reports one dataset (see the module docstring).
 
@@ -204,6 +214,9 @@ def run_example(
         smoke_loader_options: replacements of `loader_options` under `--smoke`.
         truths_in_training: the held-out images are of training classes, so the ground
             truth of a translation is looked up among all images (training and held-out).
+        extra_protocol: `extra_protocol(model, test, test_extras, pairs, seed) -> (report,
+            figures)`: the dataset's own measurements beyond `evaluate_model`'s, with the
+            held-out split's extra arrays (e.g. CelebA's landmarks).
 
     Returns:
         The report written to `OUT/figures.json`.
@@ -237,9 +250,12 @@ def run_example(
     train = LordData.from_npz(os.path.join(data_folder, TRAIN_FILE))
     test = LordData.from_npz(os.path.join(data_folder, TEST_FILE))
     prepared = (train, test)
+    test_extras = read_extras(os.path.join(data_folder, TEST_FILE))
     if settings["images"]:
-        train = smoke_subset(train, settings["images"], arguments.seed)
-        test = smoke_subset(test, settings["images"], arguments.seed)
+        train = train.subset(smoke_rows(train.num_samples, settings["images"], arguments.seed))
+        kept = smoke_rows(test.num_samples, settings["images"], arguments.seed)
+        test = test.subset(kept)
+        test_extras = {key: value[kept] for key, value in test_extras.items()}
     run_folder = os.path.join(arguments.out, "run")
     model_path = os.path.join(run_folder, MODEL_FILE)
     start = time.perf_counter()
@@ -275,6 +291,12 @@ def run_example(
         model, test, num_pairs=settings["pairs"], seed=arguments.seed, truths=truths
     )
     figures = headline_figures(report)
+    if extra_protocol is not None:
+        extra_report, extra_figures = extra_protocol(
+            model, test, test_extras, settings["pairs"], arguments.seed
+        )
+        report.update(extra_report)
+        figures.update(extra_figures)
     print(f"\n{dataset}: {test.num_samples} held-out images")
     print(format_figures(figures, paper_figures))
     result = {

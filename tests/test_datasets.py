@@ -25,6 +25,7 @@ from keras_lord.datasets.samples import (
     mat_file,
     smallnorb_part,
     write_cars3d_sample,
+    write_celeba_sample,
     write_edges2shoes_sample,
     write_kth_sample,
     write_smallnorb_sample,
@@ -183,42 +184,12 @@ def test_prepare_writes_the_reference_layout_once(cars_folder, tmp_path, capsys)
     assert "does not exist" in capsys.readouterr().err
 
 
-ATTRIBUTE_NAMES = " ".join(f"attribute_{index}" for index in range(40))
-
-
 @pytest.fixture(scope="module")
 def celeba_folder(tmp_path_factory):
-    """CelebA's layout: aligned 178x218 JPEGs (also zipped), identities, attributes,
-    landmarks and the partition, for 6 identities of 3 images each."""
-    import zipfile
-
-    root = tmp_path_factory.mktemp("celeba")
-    (root / "img_align_celeba").mkdir()
-    (root / "Anno").mkdir()
-    (root / "Eval").mkdir()
-    identities, attributes, landmarks, partition = [], [], [], []
-    with zipfile.ZipFile(root / "img_align_celeba.zip", "w") as archive:
-        for index in range(18):
-            name = f"{index + 1:06d}.jpg"
-            face = np.full((218, 178, 3), 20, "uint8")
-            face[45:173, 25:153] = 40 * (index // 3)  # the centre 128 square: the identity
-            Image.fromarray(face).save(root / "img_align_celeba" / name, quality=95)
-            archive.write(root / "img_align_celeba" / name, f"img_align_celeba/{name}")
-            identities.append(f"{name} {100 + index // 3}")
-            signs = " ".join("1" if (index >> bit) & 1 else "-1" for bit in range(40))
-            attributes.append(f"{name} {signs}")
-            landmarks.append(f"{name} 25 45 153 45 89 109 25 173 153 173")
-            partition.append(f"{name} {index % 3}")
-    (root / "Anno" / "identity_CelebA.txt").write_text("\n".join(identities) + "\n")
-    (root / "Anno" / "list_attr_celeba.txt").write_text(
-        "\n".join(["18", ATTRIBUTE_NAMES, *attributes]) + "\n"
-    )
-    header = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y"
-    (root / "Anno" / "list_landmarks_align_celeba.txt").write_text(
-        "\n".join(["18", header, *landmarks]) + "\n"
-    )
-    (root / "Eval" / "list_eval_partition.txt").write_text("\n".join(partition) + "\n")
-    return root
+    """CelebA's layout for 6 identities of 3 images each."""
+    folder = tmp_path_factory.mktemp("celeba")
+    write_celeba_sample(folder)
+    return folder
 
 
 def test_celeba_identities_crop_and_extras(celeba_folder):

@@ -87,3 +87,31 @@ def test_leakage_report_shape():
     assert set(report) == {"class_from_content", "content_from_class"}
     assert report["content_from_class"]["logistic"]["accuracy"] < 0.6
     assert set(report["class_from_content"]) == {"logistic", "mlp"}
+
+
+def test_nearest_landmark_pairs_and_landmark_regression():
+    from keras_lord.evaluation import landmark_regression, nearest_landmark_pairs
+
+    rng = np.random.default_rng(0)
+    class_ids = np.repeat(np.arange(5), 8)
+    landmarks = rng.normal(size=(40, 5, 2)) * 10
+    first, second, reference = nearest_landmark_pairs(class_ids, landmarks, num_pairs=200)
+    assert len(first) > 100 and np.all(class_ids[first] != class_ids[second])
+    np.testing.assert_array_equal(class_ids[reference], class_ids[first])
+    assert np.all(reference != first), "the class image is no reference of its own pair"
+    flat = landmarks.reshape(40, -1)
+    for i, j, k in zip(first, second, reference):
+        others = [m for m in np.flatnonzero(class_ids == class_ids[i]) if m != i]
+        distances = np.linalg.norm(flat[others] - flat[j], axis=1)
+        assert np.isclose(np.linalg.norm(flat[k] - flat[j]), distances.min())
+    with pytest.raises(ValueError, match="one per image"):
+        nearest_landmark_pairs(class_ids, landmarks[:5])
+    with pytest.raises(ValueError, match="two classes"):
+        nearest_landmark_pairs(np.zeros(40, int), landmarks)
+
+    # Codes that carry the landmarks regress them; codes that do not, only the mean.
+    mixing = rng.normal(size=(10, 16))
+    leaky = landmark_regression(flat @ mixing, landmarks)
+    clean = landmark_regression(rng.normal(size=(40, 16)), landmarks)
+    assert leaky["mse"] < 1e-6 * leaky["baseline_mse"]
+    assert clean["mse"] > 0.5 * clean["baseline_mse"]

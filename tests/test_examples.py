@@ -41,6 +41,7 @@ def run_example(name, *arguments):
         ("smallnorb", True),
         ("smallnorb_poses", True),
         ("edges2shoes", True),
+        ("celeba", True),  # references by nearest landmarks
         ("kth", False),  # no content labels
     ],
 )
@@ -55,6 +56,9 @@ def test_smoke_run_trains_evaluates_and_reports(name, transfer, tmp_path):
     if transfer:
         assert result["report"]["content_transfer"]["pairs"] > 0
         assert math.isfinite(figures["content transfer LPIPS"]), figures
+    if name == "celeba":
+        regression = result["report"]["landmark_regression"]
+        assert regression["mse"] >= 0 and regression["baseline_mse"] > 0
     for key in ("reconstruction LPIPS", "leakage: class from content codes (accuracy)"):
         assert math.isfinite(figures[key]), (key, figures)
     assert "reconstruction LPIPS" in output and "paper" in output

@@ -289,3 +289,70 @@ def write_edges2shoes_sample(
                 info.size = len(buffer.getvalue())
                 archive.addfile(info, io.BytesIO(buffer.getvalue()))
     return path
+
+
+CELEBA_LANDMARK_HEADER = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y"
+
+
+def write_celeba_sample(folder, identities: int = 6, images_per_identity: int = 3) -> str:
+    """Writes CelebA's files: aligned JPEGs, their zip, and the annotation files.
+
+    The aligned 178x218 JPEGs go to `img_align_celeba/` and `img_align_celeba.zip`, the
+    identities, attributes and landmarks to `Anno/`, the partition to `Eval/`. Image `k`
+    of identity `n` (numbered from 100) is grey 20 with its centre 128x128 square (what the
+    loader's crop keeps) at shade `40 * n % 240`; its five landmarks lie at the square's
+    corners and centre, moved right by `k` pixels. Files are named `000001.jpg` on.
+
+    Args:
+        folder: where to write `img_align_celeba/`, `img_align_celeba.zip`, `Anno/` and
+            `Eval/`; created if missing.
+        identities: identities.
+        images_per_identity: images of each identity.
+
+    Returns:
+        `folder`.
+
+    Example:
+    ```python
+    folder = keras_lord.datasets.samples.write_celeba_sample("/tmp/celeba")
+    splits = keras_lord.datasets.celeba(folder, size=32, held_out=2)
+    ```
+
+    """
+    from PIL import Image
+
+    images_dir = os.path.join(folder, "img_align_celeba")
+    for name in ("img_align_celeba", "Anno", "Eval"):
+        os.makedirs(os.path.join(folder, name), exist_ok=True)
+    count = identities * images_per_identity
+    lines = {"identities": [], "attributes": [], "landmarks": [], "partition": []}
+    with zipfile.ZipFile(os.path.join(folder, "img_align_celeba.zip"), "w") as archive:
+        for index in range(count):
+            identity, shift = divmod(index, images_per_identity)
+            name = f"{index + 1:06d}.jpg"
+            face = np.full((218, 178, 3), 20, "uint8")
+            face[45:173, 25:153] = 40 * identity % 240
+            Image.fromarray(face).save(os.path.join(images_dir, name), quality=95)
+            archive.write(os.path.join(images_dir, name), f"img_align_celeba/{name}")
+            lines["identities"].append(f"{name} {100 + identity}")
+            signs = " ".join("1" if (index >> bit) & 1 else "-1" for bit in range(40))
+            lines["attributes"].append(f"{name} {signs}")
+            points = [(25, 45), (153, 45), (89, 109), (25, 173), (153, 173)]
+            coordinates = " ".join(f"{x + shift} {y}" for x, y in points)
+            lines["landmarks"].append(f"{name} {coordinates}")
+            lines["partition"].append(f"{name} {index % 3}")
+    attribute_names = " ".join(f"attribute_{index}" for index in range(40))
+    files = {
+        ("Anno", "identity_CelebA.txt"): lines["identities"],
+        ("Anno", "list_attr_celeba.txt"): [str(count), attribute_names, *lines["attributes"]],
+        ("Anno", "list_landmarks_align_celeba.txt"): [
+            str(count),
+            CELEBA_LANDMARK_HEADER,
+            *lines["landmarks"],
+        ],
+        ("Eval", "list_eval_partition.txt"): lines["partition"],
+    }
+    for (part, name), content in files.items():
+        with open(os.path.join(folder, part, name), "w") as file:
+            file.write("\n".join(content) + "\n")
+    return os.fspath(folder)

@@ -5,7 +5,9 @@ from keras_lord.evaluation.protocols import (
     evaluate_model,
     ground_truth_pairs,
     image_errors,
+    landmark_regression,
     leakage,
+    nearest_landmark_pairs,
     probe_accuracy,
 )
 
@@ -14,6 +16,8 @@ __all__ = [
     "evaluate_model",
     "ground_truth_pairs",
     "image_errors",
+    "landmark_regression",
     "leakage",
+    "nearest_landmark_pairs",
     "probe_accuracy",
 ]
