@@ -28,7 +28,7 @@ from keras_lord.evaluation import (
 PAPER_FIGURES = {"content transfer LPIPS": 0.197}
 
 
-def landmark_protocol(model, test, extras, pairs, seed):
+def landmark_protocol(model, train, test, extras, pairs, seed):
     if "landmarks" not in extras:
         raise ValueError(
             "The prepared CelebA has no landmarks: give --data-dir the folder with "

@@ -214,9 +214,9 @@ def run_example(
         smoke_loader_options: replacements of `loader_options` under `--smoke`.
         truths_in_training: the held-out images are of training classes, so the ground
             truth of a translation is looked up among all images (training and held-out).
-        extra_protocol: `extra_protocol(model, test, test_extras, pairs, seed) -> (report,
-            figures)`: the dataset's own measurements beyond `evaluate_model`'s, with the
-            held-out split's extra arrays (e.g. CelebA's landmarks).
+        extra_protocol: `extra_protocol(model, train, test, test_extras, pairs, seed) ->
+            (report, figures)`: the dataset's own measurements beyond `evaluate_model`'s,
+            with the held-out split's extra arrays (e.g. CelebA's landmarks).
 
     Returns:
         The report written to `OUT/figures.json`.
@@ -293,7 +293,7 @@ def run_example(
     figures = headline_figures(report)
     if extra_protocol is not None:
         extra_report, extra_figures = extra_protocol(
-            model, test, test_extras, settings["pairs"], arguments.seed
+            model, train, test, test_extras, settings["pairs"], arguments.seed
         )
         report.update(extra_report)
         figures.update(extra_figures)

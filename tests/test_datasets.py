@@ -28,6 +28,7 @@ from keras_lord.datasets.samples import (
     write_celeba_sample,
     write_edges2shoes_sample,
     write_kth_sample,
+    write_rafd_sample,
     write_smallnorb_sample,
 )
 
@@ -263,16 +264,10 @@ def test_anime_faces_of_varied_sizes(tmp_path):
 def test_rafd_expressions_crop_and_extras(tmp_path):
     from keras_lord.datasets import rafd
 
-    for angle in (45, 90):
-        for subject, expression in ((1, "angry"), (2, "happy"), (3, "surprised")):
-            for gaze in ("frontal", "left"):
-                portrait = np.zeros((1024, 681, 3), "uint8")
-                portrait[170:851] = 200  # the face box; black outside
-                name = f"Rafd{angle:03d}_{subject:02d}_Caucasian_female_{expression}_{gaze}.jpg"
-                Image.fromarray(portrait).save(tmp_path / name, quality=95)
+    write_rafd_sample(tmp_path)
     (tmp_path / "notes.txt").write_text("not a RaFD file")
     splits = rafd(tmp_path, size=16, held_out=0.25, verbose=False)
-    assert splits.train.num_samples == 9 and splits.test.num_samples == 3
+    assert splits.train.num_samples == 27 and splits.test.num_samples == 9
     assert splits.train.num_classes == 8
     assert splits.train.images.min() > 180, "the crop keeps the face box only"
     # angry, happy and surprised are RaFD's expressions 0, 4 and 7.

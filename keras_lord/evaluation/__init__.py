@@ -1,6 +1,7 @@
 """The paper's evaluation protocols: content transfer, leakage and reconstruction."""
 
 from keras_lord.evaluation.protocols import (
+    class_transfer_error,
     content_transfer_error,
     evaluate_model,
     ground_truth_pairs,
@@ -12,6 +13,7 @@ from keras_lord.evaluation.protocols import (
 )
 
 __all__ = [
+    "class_transfer_error",
     "content_transfer_error",
     "evaluate_model",
     "ground_truth_pairs",

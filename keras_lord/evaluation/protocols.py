@@ -163,6 +163,83 @@ def landmark_regression(
     }
 
 
+def class_transfer_error(
+    model,
+    train: LordData,
+    test: LordData,
+    num_pairs: int = 500,
+    seed: int = 0,
+    feature_layer: str = "block5_conv3",
+    batch_size: int = 64,
+) -> dict:
+    """Whether translations carry the class image's class: the paper's RaFD protocol (Table 4).
+
+    A classifier of the class (e.g. RaFD's expression) is trained on real training images
+    (logistic regression on the spatial means of frozen ImageNet VGG16 features), and
+    scored on real held-out images and on translations `G(class of x_i, content of x_j)` of
+    held-out pairs of different classes, whose class should be `x_i`'s. Lower error is
+    better; the share of translations classified as `x_j`'s class says how much of the
+    content image's class came through.
+
+    Args:
+        model: a `LordModel` with trained encoders (or a `LordTrainer` in stage 2).
+        train: real images to train the classifier on.
+        test: held-out images, of at least two classes.
+        num_pairs: pairs drawn (same-class pairs skipped).
+        seed: seed of the pairs and the classifier.
+        feature_layer: the VGG16 layer whose features the classifier reads.
+        batch_size: images per VGG batch.
+
+    Returns:
+        `{"real_error", "translated_error", "content_class_share", "chance_error",
+        "pairs"}`; chance is the error of always predicting the commonest training class.
+
+    Raises:
+        ValueError: if `test` holds fewer than two classes.
+
+    Example:
+    ```python
+    keras_lord.evaluation.class_transfer_error(model, train, test)
+    ```
+
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
+
+    if len(np.unique(test.class_ids)) < 2:
+        raise ValueError("Class transfer needs held-out images of at least two classes.")
+    network = VGGPerceptualLoss(feature_layers=(feature_layer,))
+
+    def features(images):
+        chunks = []
+        for start in range(0, len(images), batch_size):
+            maps = network.features(unit_float(images[start : start + batch_size]))[0]
+            chunks.append(keras.ops.convert_to_numpy(keras.ops.mean(maps, axis=(1, 2))))
+        return np.concatenate(chunks).astype("float64")
+
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    classifier.fit(features(train.images), train.class_ids)
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, test.num_samples, num_pairs)
+    second = rng.integers(0, test.num_samples, num_pairs)
+    keep = test.class_ids[first] != test.class_ids[second]
+    first, second = first[keep], second[keep]
+    predicted = classifier.predict(
+        features(model.translate(test.images[first], test.images[second]))
+    )
+    commonest = np.bincount(train.class_ids).max() / train.num_samples
+    return {
+        "pairs": int(len(first)),
+        "real_error": float(1 - classifier.score(features(test.images), test.class_ids)),
+        "translated_error": float(np.mean(predicted != test.class_ids[first])),
+        "content_class_share": float(np.mean(predicted == test.class_ids[second])),
+        "chance_error": float(1 - commonest),
+    }
+
+
 def image_errors(
     generated: np.ndarray, targets: np.ndarray, lpips_network: str | None = "vgg16"
 ) -> dict:

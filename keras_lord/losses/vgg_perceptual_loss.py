@@ -141,15 +141,24 @@ class VGGPerceptualLoss(keras.layers.Layer):
             images = images[..., ::-1] * 255.0 - ops.array(_CAFFE_BGR_MEAN)
         return images
 
-    def _features(self, images):
+    def features(self, images) -> list:
+        """The VGG16 features the loss compares, of images in `[0, 1]`.
+
+        Args:
+            images: `(batch, H, W, C)` images in `[0, 1]` (grayscale is tiled to RGB).
+
+        Returns:
+            One `(batch, h, w, channels)` tensor per layer of `feature_layers`.
+
+        """
         features = self.vgg(self._prepare(images))
         return features if isinstance(features, (list, tuple)) else [features]
 
     def call(self, y_true, y_pred):
         # Two passes rather than one on the concatenated batch: the targets' pass then has
         # no path to any trainable variable, so autodiff skips its backward pass.
-        true_features = self._features(ops.stop_gradient(y_true))
-        pred_features = self._features(y_pred)
+        true_features = self.features(ops.stop_gradient(y_true))
+        pred_features = self.features(y_pred)
         loss = ops.zeros((ops.shape(y_true)[0],), "float32")
         for weight, true, pred in zip(self.feature_weights, true_features, pred_features):
             # Features are in the compute dtype; their differences stay there (under bfloat16
