@@ -43,12 +43,13 @@ SMOKE_NETWORK = {"adain_dim": 16, "content_dim": 16, "class_dim": 16}
 SMOKE_PERCEPTUAL_LAYERS = ("block1_conv2", "block2_conv2")
 
 
-def parse_arguments(description: str, argv=None) -> argparse.Namespace:
+def parse_arguments(description: str, argv=None, faces: bool = False) -> argparse.Namespace:
     """The flags every example takes.
 
     Args:
         description: the example's one-line description.
         argv: the arguments (default: the command line).
+        faces: also take `--faces-dir` (CelebA's files, the faces domain of faces-to-anime).
 
     Returns:
         The parsed arguments; unset numbers are `None` (the paper's or smoke's value).
@@ -80,9 +81,13 @@ def parse_arguments(description: str, argv=None) -> argparse.Namespace:
         "--checkpoint-interval", type=float, default=60.0, help="least seconds between checkpoints"
     )
     parser.add_argument("--seed", type=int, default=0)
+    if faces:
+        parser.add_argument("--faces-dir", help="CelebA's files, the faces domain")
     arguments = parser.parse_args(argv)
     if not arguments.smoke and not arguments.data_dir:
         parser.error("--data-dir is required, except with --smoke")
+    if faces and not arguments.smoke and not arguments.faces_dir:
+        parser.error("--faces-dir is required, except with --smoke")
     return arguments
 
 
@@ -192,6 +197,34 @@ def headline_figures(report: dict) -> dict:
     return figures
 
 
+def source_folder(arguments, given, name: str, write_sample) -> str:
+    """`given`, or under `--smoke` without it the sample files, written once to `OUT/name`."""
+    if given is not None or not arguments.smoke:
+        return given
+    marker = os.path.join(arguments.out, f"{name}.txt")
+    # Written once: rewritten files would look like another source to `prepare`.
+    if not os.path.exists(marker):
+        sample_path = write_sample(os.path.join(arguments.out, name))
+        with open(marker, "w") as file:
+            file.write(sample_path)
+    with open(marker) as file:
+        return file.read()
+
+
+def prepare_split(dataset: str, data_dir, folder, size: int, options: dict) -> tuple:
+    """Prepares `dataset` once into `folder`; returns `(train, test, test_extras)`."""
+    from keras_lord.data import LordData
+    from keras_lord.datasets.prepare import prepare_dataset
+    from keras_lord.datasets.splits import TEST_FILE, TRAIN_FILE
+
+    prepare_dataset(dataset, data_dir, folder, size=size, **options)
+    return (
+        LordData.from_npz(os.path.join(folder, TRAIN_FILE)),
+        LordData.from_npz(os.path.join(folder, TEST_FILE)),
+        read_extras(os.path.join(folder, TEST_FILE)),
+    )
+
+
 def run_example(
     dataset: str,
     arguments: argparse.Namespace,
@@ -201,6 +234,7 @@ def run_example(
     smoke_loader_options: dict | None = None,
     truths_in_training: bool = False,
     extra_protocol=None,
+    prepare=None,
 ) -> dict:
     """Prepares, trains, evaluates and reports one dataset (see the module docstring).
 
@@ -217,14 +251,15 @@ def run_example(
         extra_protocol: `extra_protocol(model, train, test, test_extras, pairs, seed) ->
             (report, figures)`: the dataset's own measurements beyond `evaluate_model`'s,
             with the held-out split's extra arrays (e.g. CelebA's landmarks).
+        prepare: `prepare(arguments, settings, loader_options) -> (train, test,
+            test_extras)` in place of preparing `dataset` from `--data-dir` alone (e.g.
+            faces-to-anime, from two datasets).
 
     Returns:
         The report written to `OUT/figures.json`.
 
     """
     from keras_lord.data import LordData
-    from keras_lord.datasets.prepare import prepare_dataset
-    from keras_lord.datasets.splits import TEST_FILE, TRAIN_FILE
     from keras_lord.evaluation import evaluate_model
     from keras_lord.saving import MODEL_FILE, load
     from keras_lord.training_run import train_run
@@ -232,25 +267,17 @@ def run_example(
 
     settings = settings_of(arguments)
     options = dict(loader_options or {})
-    data_dir = arguments.data_dir
     if arguments.smoke:
         options.update(smoke_loader_options or {})
-        if data_dir is None:
-            sample_folder = os.path.join(arguments.out, "sample_source")
-            # Written once: rewritten files would look like another source to `prepare`.
-            marker = os.path.join(arguments.out, "sample_source.txt")
-            if not os.path.exists(marker):
-                sample_path = write_sample(sample_folder)
-                with open(marker, "w") as file:
-                    file.write(sample_path)
-            with open(marker) as file:
-                data_dir = file.read()
-    data_folder = os.path.join(arguments.out, "data")
-    prepare_dataset(dataset, data_dir, data_folder, size=settings["size"], **options)
-    train = LordData.from_npz(os.path.join(data_folder, TRAIN_FILE))
-    test = LordData.from_npz(os.path.join(data_folder, TEST_FILE))
+    if prepare is None:
+        data_dir = source_folder(arguments, arguments.data_dir, "sample_source", write_sample)
+        data_folder = os.path.join(arguments.out, "data")
+        train, test, test_extras = prepare_split(
+            dataset, data_dir, data_folder, settings["size"], options
+        )
+    else:
+        train, test, test_extras = prepare(arguments, settings, options)
     prepared = (train, test)
-    test_extras = read_extras(os.path.join(data_folder, TEST_FILE))
     if settings["images"]:
         train = train.subset(smoke_rows(train.num_samples, settings["images"], arguments.seed))
         kept = smoke_rows(test.num_samples, settings["images"], arguments.seed)

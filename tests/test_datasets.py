@@ -24,6 +24,7 @@ from keras_lord.datasets.samples import (
     KTH_SEQUENCES,
     mat_file,
     smallnorb_part,
+    write_anime_sample,
     write_cars3d_sample,
     write_celeba_sample,
     write_edges2shoes_sample,
@@ -248,10 +249,7 @@ def test_edges2shoes_halves_and_the_publishers_split(tmp_path):
 def test_anime_faces_of_varied_sizes(tmp_path):
     from keras_lord.datasets import anime
 
-    (tmp_path / "cropped").mkdir()
-    for index, side in enumerate((40, 64, 90, 51, 77, 63, 44, 80, 70, 66)):
-        face = np.full((side, side + 3, 3), 7 * index, "uint8")
-        Image.fromarray(face).save(tmp_path / "cropped" / f"{index}_{2000 + index}.jpg")
+    write_anime_sample(tmp_path)
     (tmp_path / "cropped" / "99_2019.jpg").write_bytes(b"\xff\xd8 cut")
     with pytest.raises(ValueError, match="99_2019.jpg"):
         anime(tmp_path, size=16, verbose=False)

@@ -44,6 +44,7 @@ def run_example(name, *arguments):
         ("celeba", True),  # references by nearest landmarks
         ("rafd", False),  # expression classification of translations instead
         ("kth", False),  # no content labels
+        ("anime", False),  # two domains from two datasets
     ],
 )
 def test_smoke_run_trains_evaluates_and_reports(name, transfer, tmp_path):
@@ -88,3 +89,6 @@ def test_smoke_on_given_publisher_files_and_missing_data_dir(tmp_path):
     assert json.loads((tmp_path / "out" / "figures.json").read_text())["figures"] == figures
     code, output = run_example("cars3d", "--out", str(tmp_path / "other"))
     assert code == 2 and "--data-dir is required" in output
+    code, output = run_example("anime", "--data-dir", archive, "--out", str(tmp_path / "other"))
+    assert code == 2 and "--faces-dir is required" in output
+    assert not (tmp_path / "other").exists()
