@@ -223,7 +223,8 @@ class StyleClusterLabeler:
         for label in np.unique(class_ids):
             rows = class_ids == label
             centroids = self._centroids[int(label)]
-            distances = ((scaled[rows, None, :] - centroids[None]) ** 2).sum(-1)
+            # |a - b|^2 without the (images, clusters, features) difference array.
+            distances = (centroids**2).sum(1)[None, :] - 2 * scaled[rows] @ centroids.T
             joint[rows] = self._first_label[int(label)] + distances.argmin(1)
         return joint
 
