@@ -96,3 +96,25 @@ def test_bad_input_and_use_before_fit():
     labeler.fit(images, np.array([0, 0, 1, 1]))
     with pytest.raises(ValueError, match="not fitted"):
         labeler.predict(images, np.array([0, 0, 2, 2]))
+
+
+def test_cluster_command_writes_joint_labels_and_the_labeler(styled_objects, tmp_path, capsys):
+    from keras_lord.cli import main
+    from keras_lord.data import LordData
+
+    images, classes, styles, _ = styled_objects
+    LordData(images, classes).save_npz(tmp_path / "data.npz")
+    command = ["cluster", str(tmp_path / "data.npz"), "--out", str(tmp_path / "styled.npz")]
+    assert main(command + ["--styles-per-class", "3"]) == 0
+    assert "9 (class, style) labels from 3 classes" in capsys.readouterr().out
+    with np.load(tmp_path / "styled.npz") as archive:
+        joint, original = archive["classes"], archive["original_classes"]
+        assert int(archive["n_classes"]) == 9
+        np.testing.assert_array_equal(original, classes)
+        assert purity(joint, styles) >= 0.9
+    labeler = StyleClusterLabeler.load(tmp_path / "styled_labeler.npz", verbose=False)
+    np.testing.assert_array_equal(labeler.class_of_label[joint], classes)
+    before = (tmp_path / "styled.npz").read_bytes()
+    assert main(command + ["--styles-per-class", "2"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "styled.npz").read_bytes() == before
