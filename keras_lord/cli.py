@@ -461,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--eval-every", type=positive_int, default=5, help="epochs between those evaluations"
     )
     train.add_argument(
-        "--encoder-lr", type=positive_float, help="stage-2 learning rate (default 1e-4)"
+        "--encoder-lr", type=positive_float, help="stage-2 learning rate (default 3e-4)"
     )
     train.add_argument(
         "--mixed-code-weight",

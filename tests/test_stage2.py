@@ -54,6 +54,7 @@ def test_stage2_freezes_tables_and_trains_encoders(objects):
     assert not trainer.class_encoder.trainable and trainer.objective.trains_tables
     trainer.start_stage2()
     assert trainer.stage == 2
+    assert trainer.get_compile_config()["learning_rate"] == 3e-4  # docs/quality.md
     assert trainer.class_encoder.trainable and not trainer.objective.trains_tables
     assert not any(table.trainable for table in trainer.tables.variables_of_tables)
     tables = to_numpy(trainer.content_embedding.embeddings).copy()

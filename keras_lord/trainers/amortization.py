@@ -68,7 +68,9 @@ class Amortization(StageObjective):
 
     stage = 2
     trains_tables = False
-    default_learning_rate = 1e-4
+    # 1e-4 in the authors' code; 3e-4 fits the codes better in a short stage 2
+    # (docs/quality.md: better on training and held-out classes in every seed measured).
+    default_learning_rate = 3e-4
 
     def __init__(self):
         super().__init__(("reconstruction", "class_code_mse", "content_code_mse"))

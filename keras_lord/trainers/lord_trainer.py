@@ -270,7 +270,7 @@ class LordTrainer(keras.Model):
         """Switches to stage 2 (amortisation) and compiles it.
 
         Freezes the class and content tables, which become the targets of the encoders,
-        unfreezes the encoders, and compiles with stage-2 defaults (one Adam at `1e-4`,
+        unfreezes the encoders, and compiles with stage-2 defaults (one Adam at `3e-4`,
         cosine to `1e-5`, code-regression weights `10`). Then call `fit` on the same
         training input as stage 1.
 
@@ -363,7 +363,7 @@ class LordTrainer(keras.Model):
                 GPU and not for TensorFlow on CPU, where oneDNN convolutions are faster.
             auto_scale_loss: loss scaling under a mixed-precision policy, as in Keras.
             learning_rate: initial rate of the networks; `None` means `3e-4` in stage 1 and
-                `1e-4` in stage 2.
+                `3e-4` in stage 2 (the authors' code: `1e-4`).
             latent_learning_rate: initial rate of both latent tables (stage 1).
             final_learning_rate: rate at the end of the decay.
             beta_1: Adam's first-moment decay (LORD uses 0.5).
