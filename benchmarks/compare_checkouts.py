@@ -18,18 +18,12 @@ import statistics
 import subprocess
 import sys
 
+from keras_lord.utils.cpu import cpu_flags as machine_flags
+
 
 def cpu_flags():
-    try:
-        with open("/proc/cpuinfo") as file:
-            text = file.read()
-    except OSError:
-        return []
-    flags = set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":", 1)[1].split())
-    return sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
+    """The flags that decide the fast kernels, to print with every figure."""
+    return sorted(machine_flags() & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
 
 
 def images_per_second(tree, arguments):

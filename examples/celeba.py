@@ -15,7 +15,7 @@ epochs, batch 64), then scores on the held-out identities (the paper's Tables 1 
 Rerun the same command to resume an interrupted run. Every setting has a flag (`--help`).
 """
 
-from paper_protocol import parse_arguments, run_example
+from paper_protocol import parse_arguments, run_example, transfer_figures
 
 from keras_lord.datasets.samples import write_celeba_sample
 from keras_lord.evaluation import (
@@ -42,10 +42,7 @@ def landmark_protocol(model, train, test, extras, pairs, seed):
     )
     regression = landmark_regression(model.encode_class(test.images), landmarks, seed=seed)
     figures = {
-        "content transfer LPIPS": transfer["model"]["lpips"],
-        "content transfer MSE": transfer["model"]["mse"],
-        "copy class image LPIPS (baseline)": transfer["copy_class"]["lpips"],
-        "copy content image LPIPS (baseline)": transfer["copy_content"]["lpips"],
+        **transfer_figures(transfer),
         "landmarks from class codes: MSE (px^2)": regression["mse"],
         "landmarks from class codes: mean-prediction MSE": regression["baseline_mse"],
     }

@@ -97,25 +97,16 @@ def choose_precision(requested: str) -> str:
         return requested
     import keras
 
+    from keras_lord.utils.cpu import cpu_flags
+
     gpu = bool(keras.config.backend() == "jax" and _jax_has_gpu()) or _tf_has_gpu()
-    flags = _cpu_flags()
+    flags = cpu_flags()
     native_bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
     if gpu or (native_bf16 and keras.config.backend() == "tensorflow"):
         print("Precision: bfloat16 (mixed), for this machine's native bfloat16 support")
         return "bfloat16"
     print("Precision: float32: this CPU has no native bfloat16, where it would be slower")
     return "float32"
-
-
-def _cpu_flags() -> set:
-    try:
-        with open("/proc/cpuinfo") as file:
-            for line in file:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
 
 
 def _jax_has_gpu() -> bool:
@@ -172,15 +163,22 @@ def format_figures(figures: dict, paper: dict) -> str:
     return "\n".join(rows)
 
 
+def transfer_figures(transfer: dict) -> dict:
+    """The figures of a `content_transfer_error` report, next to its two baselines."""
+    return {
+        "content transfer LPIPS": transfer["model"]["lpips"],
+        "content transfer MSE": transfer["model"]["mse"],
+        "copy class image LPIPS (baseline)": transfer["copy_class"]["lpips"],
+        "copy content image LPIPS (baseline)": transfer["copy_content"]["lpips"],
+    }
+
+
 def headline_figures(report: dict) -> dict:
     """The figures of the paper's tables, flattened from an `evaluate_model` report."""
     figures = {}
     transfer = report.get("content_transfer")
     if transfer:
-        figures["content transfer LPIPS"] = transfer["model"]["lpips"]
-        figures["content transfer MSE"] = transfer["model"]["mse"]
-        figures["copy class image LPIPS (baseline)"] = transfer["copy_class"]["lpips"]
-        figures["copy content image LPIPS (baseline)"] = transfer["copy_content"]["lpips"]
+        figures.update(transfer_figures(transfer))
     leakage = report["leakage"]
     for direction, label in (
         ("class_from_content", "class from content codes"),
