@@ -23,7 +23,8 @@ from keras_lord.utils.cpu import cpu_flags as machine_flags
 
 def cpu_flags():
     """The flags that decide the fast kernels, to print with every figure."""
-    return sorted(machine_flags() & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
+    decisive = {"avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16", "amx_tile"}
+    return sorted(machine_flags() & decisive)
 
 
 def images_per_second(tree, arguments):

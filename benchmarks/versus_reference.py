@@ -18,6 +18,7 @@ build).
 import argparse
 import json
 import multiprocessing
+import os
 import statistics
 import time
 
@@ -27,8 +28,11 @@ def _keras_side(connection, arguments):
     import numpy as np
     from throughput import build
 
+    from keras_lord.layers.input_gradient import set_input_gradient
+
     settings = argparse.Namespace(stage=1, table_updates="rowwise", **vars(arguments))
-    trainer, batch = build(settings, {})
+    trainer, batch, input_gradient = build(settings, {})
+    set_input_gradient(input_gradient)
     round_size = arguments.steps_per_round * arguments.batch_size
     rng = np.random.default_rng(0)
     data = {
@@ -99,6 +103,7 @@ def _serve(connection, run_round, description):
 
 
 def main():
+    from compare_checkouts import cpu_flags
     from throughput import add_common_arguments
 
     from keras_lord import get_preset
@@ -130,6 +135,12 @@ def main():
         process.join()
 
     results = {
+        "cpu_flags": cpu_flags(),
+        "isa_limits": {
+            name: os.environ[name]
+            for name in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "TF_ENABLE_ONEDNN_OPTS")
+            if name in os.environ
+        },
         "preset": arguments.preset,
         "batch_size": arguments.batch_size,
         "keras_lord_precision": arguments.precision,

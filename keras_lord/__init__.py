@@ -1,5 +1,10 @@
 """keras-lord: LORD class/content disentanglement for Keras 3."""
 
+# Before anything imports TensorFlow, which chooses its CPU kernels when it is imported.
+from keras_lord.utils.cpu import prefer_tensorflow_onednn
+
+prefer_tensorflow_onednn()
+
 from keras_lord import (
     backbones,
     backend,

@@ -9,6 +9,9 @@ Each backend module provides the same names:
 - `check_rowwise_supported()`: raises where row-wise updates cannot run.
 - `fit_inputs(inputs, batch_size, shuffle, seed, first_epoch)`: how numpy inputs are fed to
   `fit`, in the batches `keras_lord.data.epoch_batches.epoch_order` gives each epoch.
+- `forward_gradient_convolution(inputs, kernel, padding)`: a stride-1 convolution whose
+  input gradient is a forward convolution, and `native_input_gradient_is_slow()`: whether
+  that beats the backend's own gradient here (`keras_lord.layers.input_gradient`).
 
 Everything else in keras-lord is `keras.ops`. Private Keras API lives in `keras_compat`.
 """
@@ -21,11 +24,17 @@ if BACKEND == "tensorflow":
     from keras_lord.backend.tensorflow import (
         check_rowwise_supported,
         fit_inputs,
+        forward_gradient_convolution,
         gather_rows,
+        native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
     )
 elif BACKEND == "jax":
+    from keras_lord.backend.generic import (
+        forward_gradient_convolution,
+        native_input_gradient_is_slow,
+    )
     from keras_lord.backend.jax import (
         check_rowwise_supported,
         fit_inputs,
@@ -37,7 +46,9 @@ else:
     from keras_lord.backend.generic import (
         check_rowwise_supported,
         fit_inputs,
+        forward_gradient_convolution,
         gather_rows,
+        native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
     )
@@ -46,7 +57,9 @@ __all__ = [
     "BACKEND",
     "check_rowwise_supported",
     "fit_inputs",
+    "forward_gradient_convolution",
     "gather_rows",
+    "native_input_gradient_is_slow",
     "row_gradient_train_step",
     "scatter_rows",
 ]

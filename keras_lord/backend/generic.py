@@ -75,3 +75,29 @@ def fit_inputs(
 
     """
     return EpochBatches(inputs, batch_size, seed, first_epoch, shuffle), None
+
+
+def native_input_gradient_is_slow() -> bool:
+    """Whether this backend's convolution input gradients are worth replacing.
+
+    Returns:
+        `False`: XLA (JAX) already computes a stride-1 convolution's input gradient as a
+        forward convolution of the flipped kernel.
+
+    """
+    return False
+
+
+def forward_gradient_convolution(inputs, kernel, padding: str):
+    """A stride-1 convolution; the backend's own gradient is already a forward convolution.
+
+    Args:
+        inputs: `(batch, height, width, in)`.
+        kernel: `(kernel_height, kernel_width, in, out)`.
+        padding: `"same"` or `"valid"`.
+
+    Returns:
+        `keras.ops.conv(inputs, kernel, padding=padding)`.
+
+    """
+    return ops.conv(inputs, kernel, padding=padding)

@@ -1,6 +1,7 @@
-"""The TensorFlow side of the row-wise training step, table row access and input feeding."""
+"""The TensorFlow side of the row-wise step, table row access, input feeding and conv gradients."""
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -8,6 +9,7 @@ import tensorflow as tf
 
 from keras_lord.backend import keras_compat
 from keras_lord.data.epoch_batches import epoch_order
+from keras_lord.utils.cpu import cpu_flags
 
 
 def gather_rows(variable, row_ids):
@@ -130,3 +132,99 @@ def fit_inputs(
         .prefetch(tf.data.AUTOTUNE)
     )
     return dataset, math.ceil(num_samples / batch_size)
+
+
+def native_input_gradient_is_slow() -> bool:
+    """Whether TensorFlow computes convolution input gradients with its slow kernels here.
+
+    TensorFlow turns oneDNN on by default only on CPUs with AVX512-VNNI, AVX512-BF16,
+    AVX-VNNI or AMX (or with `TF_ENABLE_ONEDNN_OPTS=1`). Elsewhere, e.g. on AVX2-only CPUs,
+    its Eigen `Conv2DBackpropInput` takes 1.2 - 7x the time of the same sum computed as a
+    forward convolution (`docs/performance.md`). GPUs have their own kernels.
+
+    Returns:
+        `True` when convolutions run on the CPU without oneDNN.
+
+    """
+    if tf.config.list_logical_devices("GPU"):
+        return False
+    return not onednn_enabled()
+
+
+# The CPU features for which TensorFlow turns oneDNN on by default on Linux.
+ONEDNN_DEFAULT_FEATURES = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8")
+
+
+def onednn_enabled() -> bool:
+    """Whether TensorFlow runs its CPU kernels through oneDNN in this process.
+
+    Returns:
+        TensorFlow's own answer; where its private hook has moved, the same rule worked
+        out from `TF_ENABLE_ONEDNN_OPTS` and the CPU's features.
+
+    """
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower()
+        if setting in ("0", "false", "1", "true"):
+            return setting in ("1", "true")
+        return any(feature in cpu_flags() for feature in ONEDNN_DEFAULT_FEATURES)
+
+
+def forward_gradient_convolution(inputs, kernel, padding: str):
+    """A stride-1 convolution whose input gradient is computed as a forward convolution.
+
+    The gradient of `conv(x, k)` with respect to `x` is the "full" correlation of the
+    output gradient with `k` flipped in space and with its channel axes swapped: this
+    computes it that way (`tf.nn.conv2d`) instead of with `Conv2DBackpropInput`. The
+    kernel gradient is TensorFlow's own. Values equal `keras.ops.conv` to rounding.
+
+    Args:
+        inputs: `(batch, height, width, in)`.
+        kernel: `(kernel_height, kernel_width, in, out)`.
+        padding: `"same"` or `"valid"`.
+
+    Returns:
+        `(batch, height', width', out)`.
+
+    """
+    padding = padding.upper()
+
+    @tf.custom_gradient
+    def convolve(inputs, kernel):
+        outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding=padding)
+
+        def gradient(output_gradient):
+            kernel_height, kernel_width = kernel.shape[:2]
+            if padding == "SAME":
+                # TensorFlow pads "same" convolutions with the odd row and column after.
+                top, left = (kernel_height - 1) // 2, (kernel_width - 1) // 2
+                bottom, right = kernel_height - 1 - top, kernel_width - 1 - left
+            else:
+                top = left = bottom = right = 0
+            flipped = tf.transpose(tf.reverse(kernel, axis=[0, 1]), (0, 1, 3, 2))
+            padded = tf.pad(
+                output_gradient,
+                [
+                    (0, 0),
+                    (kernel_height - 1 - top, kernel_height - 1 - bottom),
+                    (kernel_width - 1 - left, kernel_width - 1 - right),
+                    (0, 0),
+                ],
+            )
+            input_gradient = tf.nn.conv2d(padded, flipped, strides=1, padding="VALID")
+            kernel_gradient = tf.raw_ops.Conv2DBackpropFilter(
+                input=inputs,
+                filter_sizes=tf.shape(kernel),
+                out_backprop=output_gradient,
+                strides=[1, 1, 1, 1],
+                padding=padding,
+            )
+            return input_gradient, kernel_gradient
+
+        return outputs, gradient
+
+    return convolve(inputs, kernel)

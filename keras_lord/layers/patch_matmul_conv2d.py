@@ -4,6 +4,7 @@ import itertools
 import keras
 from keras import ops
 
+from keras_lord.layers.input_gradient import stride1_convolution
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
     same_padding_before,
@@ -28,8 +29,10 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
       faster in bfloat16 and 3.5 % in float32 than oneDNN's convolution;
     - otherwise, under JAX, when the kernel is larger than the map along one axis, as one
       matmul of the `kernel_height * kernel_width * in` patches with the flattened kernel;
-    - otherwise (and for strides, dilations, groups, `"valid"` padding or channels-first
-      data) exactly as `keras.layers.Conv2D`.
+    - otherwise, as `keras.ops.conv`, its input gradient computed as
+      `keras_lord.layers.input_gradient()` says (a forward convolution where the
+      backend's own is slow); for strides, dilations, groups, `"valid"` padding or
+      channels-first data exactly as `keras.layers.Conv2D`.
 
     Args:
         **kwargs: the arguments of `keras.layers.Conv2D` (`filters`, `kernel_size`, ...).
@@ -51,7 +54,7 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
             return self._map_matmul(inputs, kernel)
         if keras.backend.backend() == "jax" and (height < kernel_height or width < kernel_width):
             return self._patch_matmul(inputs, kernel)
-        return super().convolution_op(inputs, kernel)
+        return stride1_convolution(inputs, kernel, "same")
 
     def _map_matmul(self, inputs, kernel):
         height, width = inputs.shape[1:3]

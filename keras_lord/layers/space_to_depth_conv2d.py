@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lord.layers.input_gradient import stride1_convolution
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
     positive_integer,
@@ -69,7 +70,9 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
 
     It applies under the TensorFlow backend with `"same"` padding, unit strides and
     dilation, one group, channels-last data and a height and width divisible by
-    `block_size`; otherwise the layer is exactly `keras.layers.Conv2D`. Under JAX, XLA's
+    `block_size` (the blocked convolution's input gradient computed as
+    `keras_lord.layers.input_gradient()` says); otherwise the layer is exactly
+    `keras.layers.Conv2D`. Under JAX, XLA's
     CPU compiler ran the blocked form slower than the plain one (LORD's `small` step:
     33.6 against 44.7 images/s), so it is not used there.
 
@@ -149,7 +152,7 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
         blocked = ops.pad(
             blocked, [(0, 0), (-rows[0], rows[-1]), (-columns[0], columns[-1]), (0, 0)]
         )
-        outputs = ops.conv(blocked, blocked_kernel, padding="valid")
+        outputs = stride1_convolution(blocked, blocked_kernel, "valid")
         return self._from_blocks(outputs, height, width)
 
     def _to_blocks(self, inputs):

@@ -1,6 +1,8 @@
-"""What the CPU can do, read once from `/proc/cpuinfo`."""
+"""What the CPU can do, read once from `/proc/cpuinfo`, and the kernels chosen from it."""
 
 import functools
+import os
+import sys
 
 
 @functools.cache
@@ -25,3 +27,30 @@ def cpu_flags() -> frozenset:
     except OSError:
         pass
     return frozenset()
+
+
+def prefer_tensorflow_onednn() -> bool:
+    """Turns TensorFlow's oneDNN CPU kernels on where TensorFlow would leave them off.
+
+    On Linux, TensorFlow turns oneDNN on by default only on CPUs with AVX512-VNNI,
+    AVX512-BF16, AVX-VNNI or AMX; elsewhere it runs Eigen's kernels, whose convolution
+    gradients are slow. On an x86 CPU restricted to AVX2, LORD's `small` step ran 1.66x as
+    fast with oneDNN on (`docs/performance.md`). This sets `TF_ENABLE_ONEDNN_OPTS=1`,
+    which TensorFlow reads once, when it is imported; `import keras_lord` calls it first.
+
+    Returns:
+        Whether the variable was set: not when it is set already (set it to `0` to keep
+        Eigen's kernels), when TensorFlow was imported before, or on a CPU without AVX2.
+
+    Example:
+    ```python
+    import keras_lord  # before TensorFlow: the kernels are chosen at its import
+    ```
+
+    """
+    if "TF_ENABLE_ONEDNN_OPTS" in os.environ or "tensorflow" in sys.modules:
+        return False
+    if "avx2" not in cpu_flags():
+        return False
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+    return True

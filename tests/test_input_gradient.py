@@ -1,0 +1,185 @@
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from conftest import tiny_trainer, to_numpy
+from test_layers import assert_one_sgd_step_equal, conv2d_pair
+
+from keras_lord.layers import PatchMatmulConv2D, SpaceToDepthConv2D
+from keras_lord.layers.input_gradient import (
+    ENVIRONMENT_VARIABLE,
+    input_gradient,
+    set_input_gradient,
+    stride1_convolution,
+)
+from keras_lord.utils.cpu import cpu_flags
+
+TENSORFLOW_ONLY = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="TensorFlow's gradient kernels"
+)
+
+
+@pytest.fixture(autouse=True)
+def default_choice():
+    yield
+    set_input_gradient(None)
+
+
+# Odd, even and non-square kernels, "same" and "valid" padding.
+CONVOLUTION_CASES = [
+    ((2, 6, 6, 3), (3, 3), "same"),
+    ((2, 5, 7, 4), (4, 4), "same"),
+    ((3, 6, 5, 2), (2, 5), "same"),
+    ((2, 7, 6, 3), (3, 3), "valid"),
+    ((2, 6, 6, 2), (4, 1), "valid"),
+]
+
+
+@TENSORFLOW_ONLY
+@pytest.mark.parametrize("input_shape, kernel_size, padding", CONVOLUTION_CASES)
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-5), ("bfloat16", 3e-2)])
+def test_forward_gradient_convolution_equals_tensorflow(
+    input_shape, kernel_size, padding, dtype, tolerance
+):
+    import tensorflow as tf
+
+    from keras_lord.backend.tensorflow import forward_gradient_convolution
+
+    rng = np.random.default_rng(0)
+    inputs = tf.constant(rng.normal(size=input_shape), dtype)
+    kernel = tf.constant(rng.normal(size=kernel_size + (input_shape[-1], 5)), dtype)
+    output_shape = tf.nn.conv2d(inputs, kernel, 1, padding.upper()).shape
+    # Weights on the outputs, so that each output position's gradient differs.
+    weights = tf.constant(rng.normal(size=output_shape), dtype)
+    results = []
+    for convolve in (
+        lambda x, k: tf.nn.conv2d(x, k, 1, padding.upper()),
+        lambda x, k: forward_gradient_convolution(x, k, padding),
+    ):
+        with tf.GradientTape() as tape:
+            tape.watch([inputs, kernel])
+            outputs = convolve(inputs, kernel)
+            loss = tf.reduce_sum(tf.cast(outputs * weights, "float32"))
+        results.append([outputs, *tape.gradient(loss, [inputs, kernel])])
+    for native, forward, name in zip(*results, ("outputs", "input gradient", "kernel gradient")):
+        assert native.shape == forward.shape, name
+        native, forward = (np.asarray(tf.cast(t, "float32")) for t in (native, forward))
+        scale = np.abs(native).max()
+        np.testing.assert_allclose(forward, native, rtol=0, atol=tolerance * scale, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "layer_class, input_shape, kernel_size, filters",
+    [
+        (PatchMatmulConv2D, (2, 6, 6, 3), 3, 7),
+        (PatchMatmulConv2D, (2, 3, 8, 2), 4, 7),
+        (SpaceToDepthConv2D, (2, 8, 8, 5), 7, 3),
+        (SpaceToDepthConv2D, (3, 4, 6, 2), 4, 3),
+    ],
+)
+def test_layers_train_alike_with_either_input_gradient(
+    layer_class, input_shape, kernel_size, filters
+):
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=input_shape).astype("float32")
+    targets = rng.normal(size=input_shape[:3] + (filters,)).astype("float32")
+    set_input_gradient("forward")
+    layer, reference = conv2d_pair(input_shape, kernel_size, layer_class, filters)
+    assert_one_sgd_step_equal([layer], [reference], inputs, targets)
+
+
+def test_stride1_convolution_values_do_not_depend_on_the_choice():
+    rng = np.random.default_rng(4)
+    inputs = rng.normal(size=(2, 5, 5, 3)).astype("float32")
+    kernel = rng.normal(size=(3, 3, 3, 4)).astype("float32")
+    outputs = {}
+    for choice in ("native", "forward"):
+        set_input_gradient(choice)
+        assert input_gradient() == choice
+        outputs[choice] = to_numpy(stride1_convolution(inputs, kernel, "valid"))
+    assert outputs["native"].shape == (2, 3, 3, 4)
+    np.testing.assert_allclose(outputs["forward"], outputs["native"], rtol=1e-5, atol=1e-5)
+
+
+def test_bad_choices_are_refused(monkeypatch):
+    with pytest.raises(ValueError, match="one of"):
+        set_input_gradient("fast")
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, "backwards")
+    with pytest.raises(ValueError, match="backwards"):
+        input_gradient()
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, "forward")
+    assert input_gradient() == "forward"
+    set_input_gradient("native")
+    assert input_gradient() == "native"
+
+
+PROCESS_REPORT = """
+import json, os, sys
+if sys.argv[1] == "tensorflow-first":
+    import tensorflow
+import keras_lord
+from keras_lord.backend.tensorflow import onednn_enabled
+from keras_lord.layers.input_gradient import input_gradient
+print(json.dumps({
+    "setting": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+    "onednn": onednn_enabled(),
+    "input_gradient": input_gradient(),
+}))
+"""
+
+
+def process_report(order, **environment):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("TF_ENABLE_ONEDNN_OPTS", ENVIRONMENT_VARIABLE)
+    }
+    env.update(environment, KERAS_BACKEND="tensorflow")
+    result = subprocess.run(
+        [sys.executable, "-c", PROCESS_REPORT, order],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@TENSORFLOW_ONLY
+def test_onednn_and_the_input_gradient_chosen_per_process():
+    # Without oneDNN (TensorFlow's default on AVX2-only CPUs) the forward gradient is chosen.
+    assert process_report("keras-lord-first", TF_ENABLE_ONEDNN_OPTS="0") == {
+        "setting": "0",
+        "onednn": False,
+        "input_gradient": "forward",
+    }
+    if "avx2" in cpu_flags():
+        # keras-lord imported first turns oneDNN on, and then keeps TensorFlow's gradient.
+        assert process_report("keras-lord-first") == {
+            "setting": "1",
+            "onednn": True,
+            "input_gradient": "native",
+        }
+    # Imported after TensorFlow it changes nothing: TensorFlow chose its kernels already.
+    after = process_report("tensorflow-first")
+    assert after["setting"] is None
+    assert after["input_gradient"] == ("native" if after["onednn"] else "forward")
+
+
+def test_a_lord_step_is_the_same_with_either_input_gradient(tiny_data):
+    # The generator's blocked output convolution and the perceptual loss's VGG both take the
+    # chosen gradient; one epoch from the same seed must end at the same weights.
+
+    weights = {}
+    for choice in ("native", "forward"):
+        set_input_gradient(choice)
+        trainer = tiny_trainer(tiny_data)
+        trainer.compile()
+        trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
+        weights[choice] = [to_numpy(w) for w in trainer.weights]
+    for native, forward in zip(weights["native"], weights["forward"]):
+        np.testing.assert_allclose(forward, native, rtol=1e-4, atol=1e-5)
