@@ -9,7 +9,9 @@ its own held-out images (10 % of the anime faces, 1,000 CelebA identities). Trai
 stages with the `paper` preset at 64x64 (200 + 200 epochs, batch 64), then reports the
 reconstruction error of held-out faces of both domains, the leakage of the domain into
 the content codes, and writes translation grids (domain x face) every epoch. The paper
-shows faces-to-anime as pictures. Its style clusters (appendix A.8) are not used yet.
+shows faces-to-anime as pictures. `--styles-per-class L` splits each domain into L style
+clusters first (appendix A.8) and writes `OUT/styles_of_domain_D.png`: held-out faces of
+the other domain in every style of domain D.
 Rerun the same command to resume an interrupted run. Every setting has a flag (`--help`).
 """
 
@@ -54,7 +56,7 @@ def prepare(arguments, settings, options):
 if __name__ == "__main__":
     run_example(
         "anime",
-        parse_arguments(__doc__.splitlines()[0], faces=True),
+        parse_arguments(__doc__.splitlines()[0], faces=True, styles=True),
         write_sample=None,
         paper_figures={},
         loader_options={"held_out": 1000},

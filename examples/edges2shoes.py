@@ -8,8 +8,11 @@ Both halves of every file are kept, one image per domain, with the publisher's t
 split. Trains both stages with the `paper` preset at 64x64 (200 + 200 epochs, batch 64),
 then scores translation on the held-out pairs: the content of an edge map rendered in the
 photo domain (and back) against the photo of the same file, by LPIPS, next to copying the
-images, and the leakage probes both ways. The paper's style clusters (appendix A.8) are not
-used yet: each domain is one class. Rerun the same command to resume an interrupted run.
+images, and the leakage probes both ways. With `--styles-per-class L` each domain is first
+split into L style clusters (the paper's appendix A.8, `StyleClusterLabeler`), LORD trains
+on the joint (domain, style) labels, and `OUT/styles_of_domain_D.png` shows held-out images
+of the other domain in every style of domain D (`StyleTranslator`). Rerun the same command
+to resume an interrupted run.
 """
 
 from paper_protocol import parse_arguments, run_example
@@ -22,4 +25,5 @@ def write_sample(folder):
 
 
 if __name__ == "__main__":
-    run_example("edges2shoes", parse_arguments(__doc__.splitlines()[0]), write_sample, {})
+    arguments = parse_arguments(__doc__.splitlines()[0], styles=True)
+    run_example("edges2shoes", arguments, write_sample, {})

@@ -43,13 +43,16 @@ SMOKE_NETWORK = {"adain_dim": 16, "content_dim": 16, "class_dim": 16}
 SMOKE_PERCEPTUAL_LAYERS = ("block1_conv2", "block2_conv2")
 
 
-def parse_arguments(description: str, argv=None, faces: bool = False) -> argparse.Namespace:
+def parse_arguments(
+    description: str, argv=None, faces: bool = False, styles: bool = False
+) -> argparse.Namespace:
     """The flags every example takes.
 
     Args:
         description: the example's one-line description.
         argv: the arguments (default: the command line).
         faces: also take `--faces-dir` (CelebA's files, the faces domain of faces-to-anime).
+        styles: also take `--styles-per-class` (domain translation with style clusters).
 
     Returns:
         The parsed arguments; unset numbers are `None` (the paper's or smoke's value).
@@ -83,12 +86,62 @@ def parse_arguments(description: str, argv=None, faces: bool = False) -> argpars
     parser.add_argument("--seed", type=int, default=0)
     if faces:
         parser.add_argument("--faces-dir", help="CelebA's files, the faces domain")
+    if styles:
+        parser.add_argument(
+            "--styles-per-class",
+            type=int,
+            default=1,
+            help="style clusters per domain (the paper's appendix A.8); 1: none",
+        )
     arguments = parser.parse_args(argv)
+    if styles and arguments.styles_per_class < 1:
+        parser.error("--styles-per-class must be at least 1")
     if not arguments.smoke and not arguments.data_dir:
         parser.error("--data-dir is required, except with --smoke")
     if faces and not arguments.smoke and not arguments.faces_dir:
         parser.error("--faces-dir is required, except with --smoke")
     return arguments
+
+
+def style_clusters(train, styles_per_class: int, arguments) -> tuple:
+    """The training images' joint (domain, style) labels, and the labeler, kept in `OUT`."""
+    from keras_lord import StyleClusterLabeler
+
+    path = os.path.join(arguments.out, f"styles_{styles_per_class}.npz")
+    if os.path.exists(path):
+        labeler = StyleClusterLabeler.load(path)
+        joint = labeler.predict(train.images, train.class_ids)
+    else:
+        labeler = StyleClusterLabeler(styles_per_class=styles_per_class, seed=arguments.seed)
+        joint = labeler.fit_predict(train.images, train.class_ids)
+        labeler.save(path)
+    print(
+        f"Style clusters: {labeler.num_labels} (domain, style) labels from "
+        f"{len(labeler.cluster_counts)} domains ({path})"
+    )
+    return labeler, joint
+
+
+def style_grids(model, labeler, training_data, test, out: str, count: int = 6) -> dict:
+    """Held-out images of each domain rendered in every style of the others, as PNG grids."""
+    from keras_lord import StyleTranslator
+    from keras_lord.utils.image_grid import save_png, translation_grid
+
+    translator = StyleTranslator(model, labeler, training_data.images, training_data.class_ids)
+    grids = {}
+    for domain in sorted(labeler.cluster_counts):
+        sources = test.images[test.class_ids != domain][:count]
+        if not len(sources):
+            continue
+        styles = translator.styles_of(domain)
+        # Column headers: a training image of each style.
+        headers = np.stack(
+            [training_data.images[training_data.class_ids == label][0] for label in styles]
+        )
+        path = os.path.join(out, f"styles_of_domain_{domain}.png")
+        save_png(path, translation_grid(sources, headers, translator.translate(sources, domain)), 2)
+        grids[str(domain)] = path
+    return {"num_labels": int(labeler.num_labels), "grids": grids}
 
 
 def choose_precision(requested: str) -> str:
@@ -283,6 +336,13 @@ def run_example(
         test_extras = {key: value[kept] for key, value in test_extras.items()}
     run_folder = os.path.join(arguments.out, "run")
     model_path = os.path.join(run_folder, MODEL_FILE)
+    styles_per_class = getattr(arguments, "styles_per_class", 1)
+    labeler, training_data = None, train
+    if styles_per_class > 1:
+        labeler, joint = style_clusters(train, styles_per_class, arguments)
+        training_data = LordData(
+            train.images, joint, labeler.num_labels, content_ids=train.content_ids
+        )
     start = time.perf_counter()
     if os.path.exists(model_path):
         print(f"{run_folder} holds a finished run: evaluating it")
@@ -290,7 +350,7 @@ def run_example(
     else:
         network = SMOKE_NETWORK if arguments.smoke else {}
         model = train_run(
-            train,
+            training_data,
             run_folder,
             preset=settings["preset"],
             epochs=settings["epochs"],
@@ -322,6 +382,8 @@ def run_example(
         )
         report.update(extra_report)
         figures.update(extra_figures)
+    if labeler is not None:
+        report["styles"] = style_grids(model, labeler, training_data, test, arguments.out)
     print(f"\n{dataset}: {test.num_samples} held-out images")
     print(format_figures(figures, paper_figures))
     result = {

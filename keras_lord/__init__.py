@@ -22,7 +22,7 @@ from keras_lord import (
     tables,
     trainers,
 )
-from keras_lord.clustering import StyleClusterLabeler
+from keras_lord.clustering import StyleClusterLabeler, StyleTranslator
 from keras_lord.models.lord_model import LordModel
 from keras_lord.presets import PRESETS, get_preset
 from keras_lord.saving import load, load_trainer
@@ -34,6 +34,7 @@ __all__ = [
     "LordModel",
     "LordTrainer",
     "StyleClusterLabeler",
+    "StyleTranslator",
     "__version__",
     "backbones",
     "backend",

@@ -118,3 +118,75 @@ def test_cluster_command_writes_joint_labels_and_the_labeler(styled_objects, tmp
     assert main(command + ["--styles-per-class", "2"]) == 2
     assert "--force" in capsys.readouterr().err
     assert (tmp_path / "styled.npz").read_bytes() == before
+
+
+@pytest.fixture(scope="module")
+def clustered_lord():
+    """LORD trained on the (domain, style) labels of edge maps and photos in 3 colour schemes."""
+    from conftest import tiny_trainer
+
+    from keras_lord.data import LordData, synthetic_domains
+
+    data, schemes = synthetic_domains(num_objects=6, num_views=8, num_styles=3)
+    labeler = StyleClusterLabeler(styles_per_class=3, verbose=False)
+    joint = labeler.fit_predict(data.images, data.class_ids)
+    trainer = tiny_trainer(LordData(data.images, joint, labeler.num_labels))
+    trainer.compile()
+    inputs = LordData(data.images, joint, labeler.num_labels).inputs()
+    stage1 = trainer.fit(inputs, batch_size=16, epochs=10, verbose=0).history["loss"]
+    trainer.start_stage2()
+    trainer.fit(inputs, batch_size=16, epochs=5, verbose=0)
+    return data, schemes, labeler, joint, trainer, stage1
+
+
+def nearest_scheme(images, data, schemes):
+    """The colour scheme whose photos' mean colour is nearest each image's mean colour."""
+    photos = data.class_ids == 1
+    means = np.stack(
+        [data.images[photos & (schemes == k)].reshape(-1, 3).mean(0) / 255 for k in range(3)]
+    )
+    colours = images.reshape(len(images), -1, 3).mean(1)
+    return np.argmin(((colours[:, None] - means) ** 2).sum(-1), axis=-1)
+
+
+@pytest.mark.slow
+def test_clustered_lord_translates_edges_into_each_style_and_a_references(clustered_lord):
+    from keras_lord import StyleTranslator
+
+    data, schemes, labeler, joint, trainer, stage1 = clustered_lord
+    assert stage1[-1] < 0.85 * stage1[0]
+    photos = data.class_ids == 1
+    assert purity(joint[photos], schemes[photos]) >= 0.9
+    translator = StyleTranslator(trainer, labeler, data.images, joint)
+    edges = data.images[data.class_ids == 0][::4]
+    styles = translator.styles_of(1)
+    assert len(styles) == 3 and set(labeler.class_of_label[styles]) == {1}
+    every_style = translator.translate(edges, target_class=1)
+    assert every_style.shape == (len(edges), 3) + data.image_shape
+    # Each style's translations take that style's colours.
+    style_schemes = [np.bincount(schemes[joint == label]).argmax() for label in styles]
+    assert sorted(style_schemes) == [0, 1, 2]
+    found = nearest_scheme(every_style.reshape((-1,) + data.image_shape), data, schemes)
+    assert np.mean(found == np.tile(style_schemes, len(edges))) >= 0.8
+    # Style-guided: a reference photo's scheme, by its cluster or by the class encoder.
+    wanted = np.arange(len(edges)) % 3
+    references = np.stack([data.images[photos & (schemes == k)][i] for i, k in enumerate(wanted)])
+    for target_class in (1, None):
+        guided = translator.translate_like(edges, references, target_class=target_class)
+        assert guided.shape == (len(edges),) + data.image_shape
+        assert np.mean(nearest_scheme(guided, data, schemes) == wanted) >= 0.8
+
+
+def test_style_translator_rejects_bad_input(clustered_lord):
+    from keras_lord import StyleTranslator
+
+    data, _, labeler, joint, trainer, _ = clustered_lord
+    with pytest.raises(ValueError, match="not fitted"):
+        StyleTranslator(trainer, StyleClusterLabeler(verbose=False), data.images, joint)
+    with pytest.raises(ValueError, match="labels"):
+        StyleTranslator(trainer, labeler, data.images, joint[:-1])
+    translator = StyleTranslator(trainer, labeler, data.images, joint)
+    with pytest.raises(ValueError, match="no styles"):
+        translator.translate(data.images[:2], target_class=5)
+    with pytest.raises(ValueError, match="One reference per content image"):
+        translator.translate_like(data.images[:2], data.images[:3])

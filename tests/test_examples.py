@@ -49,7 +49,9 @@ def run_example(name, *arguments):
 )
 def test_smoke_run_trains_evaluates_and_reports(name, transfer, tmp_path):
     out = tmp_path / "out"
-    code, output = run_example(name, "--smoke", "--out", str(out))
+    # The domain-translation examples run with style clusters: 2 per domain.
+    styles = ["--styles-per-class", "2"] if name in ("edges2shoes", "anime") else []
+    code, output = run_example(name, "--smoke", "--out", str(out), *styles)
     assert code == 0, output
     result = json.loads((out / "figures.json").read_text())
     figures = result["figures"]
@@ -64,6 +66,11 @@ def test_smoke_run_trains_evaluates_and_reports(name, transfer, tmp_path):
     if name == "rafd":
         expressions = result["report"]["expression_transfer"]
         assert expressions["pairs"] > 0 and 0 <= expressions["translated_error"] <= 1
+    if styles:
+        assert result["report"]["styles"]["num_labels"] == 4
+        for path in result["report"]["styles"]["grids"].values():
+            assert pathlib.Path(path).stat().st_size > 0
+        assert (out / "styles_2.npz").exists()
     for key in ("reconstruction LPIPS", "leakage: class from content codes (accuracy)"):
         assert math.isfinite(figures[key]), (key, figures)
     assert "reconstruction LPIPS" in output and "paper" in output
@@ -92,3 +99,14 @@ def test_smoke_on_given_publisher_files_and_missing_data_dir(tmp_path):
     code, output = run_example("anime", "--data-dir", archive, "--out", str(tmp_path / "other"))
     assert code == 2 and "--faces-dir is required" in output
     assert not (tmp_path / "other").exists()
+
+
+def test_domain_translation_smoke_writes_grids_and_figures(tmp_path):
+    code, output = run_example("domain_translation", "--smoke", "--out", str(tmp_path))
+    assert code == 0, output
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["photo_cluster_purity"] >= 0.9
+    for name in ("every_style_scheme_accuracy", "reference_scheme_accuracy"):
+        assert 0.0 <= figures[name] <= 1.0
+    for grid in ("every_style.png", "reference_styles.png"):
+        assert (tmp_path / grid).stat().st_size > 0
