@@ -110,3 +110,19 @@ def test_domain_translation_smoke_writes_grids_and_figures(tmp_path):
         assert 0.0 <= figures[name] <= 1.0
     for grid in ("every_style.png", "reference_styles.png"):
         assert (tmp_path / grid).stat().st_size > 0
+
+
+def test_multi_attribute_smoke_writes_the_grid_and_figures_and_resumes(tmp_path):
+    code, output = run_example("multi_attribute", "--smoke", "--out", str(tmp_path))
+    assert code == 0, output
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert len(figures["pairs"]) == 6  # every scheme to every other
+    assert 0.0 <= figures["scheme_accuracy"] <= 1.0 and figures["mse_to_truth"] > 0
+    assert (tmp_path / "attribute_changes.png").stat().st_size > 0
+    stage1 = (tmp_path / "run" / "stage1.keras").read_bytes()
+    # A rerun reuses the trained stage 1 instead of training it again.
+    code, output = run_example("multi_attribute", "--smoke", "--out", str(tmp_path))
+    assert code == 0, output
+    assert (tmp_path / "run" / "stage1.keras").read_bytes() == stage1
+    assert "content_penalty" not in output  # stage 1's progress bar
+    assert json.loads((tmp_path / "figures.json").read_text()) == figures

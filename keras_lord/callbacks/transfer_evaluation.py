@@ -86,6 +86,12 @@ class TransferEvaluation(keras.callbacks.Callback):
         self._epochs_in_fit = None
 
     def on_train_begin(self, logs=None):
+        if self.training_rows and self.model.stage == 1 and self.model.attributes:
+            raise ValueError(
+                "`TransferEvaluation(training_rows=True)` rebuilds stage-1 codes from class "
+                "and sample ids only, but this trainer also has the attributes "
+                f"{sorted(self.model.attributes)}: score it in stage 2, on images."
+            )
         if self._started is None:
             self._started = time.perf_counter()
         self._epochs_in_fit = self.params.get("epochs")

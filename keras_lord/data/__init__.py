@@ -12,6 +12,7 @@ from keras_lord.data.epoch_batches import EpochBatches, epoch_order
 from keras_lord.data.lord_data import LordData
 from keras_lord.data.pixels import to_uint8, unit_float, unit_float_tensor
 from keras_lord.data.synthetic import SyntheticObjects
+from keras_lord.data.synthetic_attributes import synthetic_attributes
 from keras_lord.data.synthetic_domains import synthetic_domains
 from keras_lord.data.validation import validate_ids, validate_images
 
@@ -26,6 +27,7 @@ __all__ = [
     "TrainingContract",
     "epoch_order",
     "random_shift",
+    "synthetic_attributes",
     "synthetic_domains",
     "to_uint8",
     "unit_float",

@@ -48,9 +48,11 @@ class TrainingContract:
     def _missing_keys(self, keys, what):
         missing = [key for key in self.keys if key not in keys]
         if missing:
+            attributes = [key for key in missing if key not in (CLASS_ID_KEY, SAMPLE_ID_KEY)]
+            hint = f"; add the attribute ids {attributes} to it" if attributes else ""
             raise ValueError(
                 f"{what} lacks {missing}; expected a dict with {self.keys} "
-                "(`LordData.inputs()` builds one)."
+                f"(`LordData.inputs()` builds the image, class and sample entries{hint})."
             )
 
     def check_arrays(self, inputs: dict, name: str = "Training input") -> dict:

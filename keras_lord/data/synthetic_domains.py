@@ -7,7 +7,7 @@ from keras_lord.data.synthetic import SyntheticObjects
 
 EDGES, PHOTOS = 0, 1
 # Colour schemes of the photo domain: the rendering's grey level tinted, or its own colours.
-_SCHEMES = ("sepia", "teal", "violet", "rendered")
+COLOUR_SCHEMES = ("sepia", "teal", "violet", "rendered")
 _TINTS = {"sepia": (1.0, 0.75, 0.45), "teal": (0.35, 0.85, 0.95), "violet": (0.8, 0.4, 1.0)}
 
 
@@ -20,7 +20,8 @@ def _edge_map(images: np.ndarray) -> np.ndarray:
     return np.repeat((255 - lines)[..., None], 3, axis=-1).astype("uint8")
 
 
-def _restyle(images: np.ndarray, scheme: str) -> np.ndarray:
+def restyle(images: np.ndarray, scheme: str) -> np.ndarray:
+    """Renders in one of `COLOUR_SCHEMES`: the grey level tinted, or the rendering as it is."""
     if scheme == "rendered":
         return images
     grey = images.astype("float32").mean(-1, keepdims=True)
@@ -64,8 +65,10 @@ def synthetic_domains(
     ```
 
     """
-    if not 1 <= num_styles <= len(_SCHEMES):
-        raise ValueError(f"`num_styles` must lie in [1, {len(_SCHEMES)}]; got {num_styles!r}.")
+    if not 1 <= num_styles <= len(COLOUR_SCHEMES):
+        raise ValueError(
+            f"`num_styles` must lie in [1, {len(COLOUR_SCHEMES)}]; got {num_styles!r}."
+        )
     objects = SyntheticObjects(
         num_classes=num_objects,
         num_azimuths=num_views,
@@ -77,8 +80,8 @@ def synthetic_domains(
     contents = objects.class_ids * num_views + objects.content_ids
     images = [_edge_map(objects.images)]
     domains, styles = [np.full(len(contents), EDGES)], [np.full(len(contents), -1)]
-    for style, scheme in enumerate(_SCHEMES[:num_styles]):
-        images.append(_restyle(objects.images, scheme))
+    for style, scheme in enumerate(COLOUR_SCHEMES[:num_styles]):
+        images.append(restyle(objects.images, scheme))
         domains.append(np.full(len(contents), PHOTOS))
         styles.append(np.full(len(contents), style))
     data = LordData(

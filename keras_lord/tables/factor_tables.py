@@ -1,3 +1,4 @@
+import keyword
 import re
 
 import keras
@@ -9,6 +10,44 @@ from keras_lord.data.contract import CLASS_ID_KEY, SAMPLE_ID_KEY
 from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 
+CLASS_FACTOR, CONTENT_FACTOR = "class", "content"
+# Attribute names that would collide with the keys of the inputs and outputs.
+_RESERVED_NAMES = {CLASS_FACTOR, CONTENT_FACTOR, "image", "sample"}
+
+
+def check_attributes(attributes) -> dict:
+    """Validates `{attribute name: number of values}` of a multi-attribute model.
+
+    Args:
+        attributes: the mapping, or `None` for none.
+
+    Returns:
+        A plain dict of `int` counts (empty for `None`).
+
+    Raises:
+        ValueError: for a name that is not a Python identifier or is reserved, or a count
+            below 2.
+
+    """
+    checked = {}
+    for name, count in dict(attributes or {}).items():
+        if name in _RESERVED_NAMES:
+            raise ValueError(
+                f"The attribute name {name!r} is reserved; choose another "
+                f"(reserved: {sorted(_RESERVED_NAMES)})."
+            )
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(
+                f"Attribute names must be Python identifiers (they name the input "
+                f"`<name>_id`); got {name!r}."
+            )
+        if isinstance(count, bool) or int(count) != count or count < 2:
+            raise ValueError(
+                f"Attribute {name!r} needs a whole number of values, at least 2; got {count!r}."
+            )
+        checked[name] = int(count)
+    return checked
+
 
 @keras.saving.register_keras_serializable(package="keras_lord")
 class FactorTables(keras.layers.Layer):
@@ -16,19 +55,25 @@ class FactorTables(keras.layers.Layer):
 
     A factor is a named table of codes (`"class"`: one per class; `"content"`: one per
     training image; a multi-attribute model adds one per attribute) indexed by one integer
-    input (`"class_id"`, `"sample_id"`, ...). This layer owns everything that touches the
-    tables: the lookup (with the content noise and penalty of the table's layer), gathering
-    the batch's rows outside of autodiff for the row-wise step, pairing the rows' gradients
-    with their tables for `RowwiseAdam.apply_rows`, the targets of stage 2, the id ranges
-    the training input is checked against, and the pattern by which the optimiser tells the
-    tables' variables from the networks'. A new factor or another sharding layout is a
-    change here only.
+    input (`"class_id"`, `"sample_id"`, `"<attribute>_id"`, ...). The factors named in
+    `class_parts` add up to the class code the generator takes: a multi-attribute model's
+    class code is its class row plus one row per attribute, so changing one attribute
+    moves the class code by a fixed shift and leaves the other parts as they are.
+
+    This layer owns everything that touches the tables: the lookup (with the content noise
+    and penalty of the table's layer), gathering the batch's rows outside of autodiff for
+    the row-wise step, pairing the rows' gradients with their tables for
+    `RowwiseAdam.apply_rows`, the targets of stage 2, the id ranges the training input is
+    checked against, and the pattern by which the optimiser tells the tables' variables from
+    the networks'. A new factor or another sharding layout is a change here only.
 
     Args:
         tables: `{factor name: embedding layer}`, each a layer with an `embeddings`
             variable of shape `(rows, dim)` called as `layer(ids, training=, codes=)`
             (`SharedClassEmbedding`, `NoisyContentEmbedding`).
         id_keys: `{factor name: input key of its ids}`.
+        class_parts: the factors whose codes are summed into `"class_code"`; `None`
+            means `("class",)` where there is a class table.
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -37,7 +82,11 @@ class FactorTables(keras.layers.Layer):
         training: adds each table's training noise.
 
     Returns:
-        `{"<factor>_code": (batch, dim)}` for every factor.
+        `{"<factor>_code": (batch, dim)}` for every factor; with several `class_parts`,
+        `"class_code"` is their sum.
+
+    Raises:
+        ValueError: for tables without id keys, or class parts that are not tables.
 
     Example:
     ```python
@@ -49,14 +98,20 @@ class FactorTables(keras.layers.Layer):
 
     """
 
-    def __init__(self, tables: dict, id_keys: dict, **kwargs):
+    def __init__(self, tables: dict, id_keys: dict, class_parts: tuple | None = None, **kwargs):
         super().__init__(**kwargs)
         if set(tables) != set(id_keys):
             raise ValueError(
                 f"Every table needs an id key: tables {sorted(tables)}, id keys {sorted(id_keys)}."
             )
+        if class_parts is None:
+            class_parts = (CLASS_FACTOR,) if CLASS_FACTOR in tables else ()
+        unknown = [part for part in class_parts if part not in tables]
+        if unknown:
+            raise ValueError(f"Class parts {unknown} are not tables ({sorted(tables)}).")
         self.tables = dict(tables)
         self.id_keys = dict(id_keys)
+        self.class_parts = tuple(class_parts)
         for table in self.tables.values():
             if not table.built:
                 table.build((None,))
@@ -72,9 +127,10 @@ class FactorTables(keras.layers.Layer):
         noise_std: float = 1.0,
         content_decay: float = 1e-3,
         seed: int | None = None,
+        attributes: dict | None = None,
         **kwargs,
     ) -> "FactorTables":
-        """The two tables of LORD: a class table and a noisy, penalised content table.
+        """The tables of LORD: class, noisy and penalised content, and any attributes.
 
         Args:
             num_classes: rows of the class table.
@@ -83,13 +139,31 @@ class FactorTables(keras.layers.Layer):
             content_dim: size of a content code.
             noise_std: std of the fixed noise on content codes in training.
             content_decay: weight of the content codes' L2 activity penalty.
-            seed: seed of the class table; the content table uses `seed + 1`.
+            seed: seed of the class table; the content table uses `seed + 1`, the
+                attributes `seed + 2`, `seed + 3`, ... in order.
+            attributes: `{name: number of values}`: one shared table of `class_dim` codes
+                per attribute, indexed by the input `"<name>_id"` and added to the class
+                code (see `check_attributes`).
             **kwargs: standard `keras.layers.Layer` arguments.
 
         Returns:
             The `FactorTables`.
 
+        Raises:
+            ValueError: for bad attribute names or counts.
+
         """
+        attributes = check_attributes(attributes)
+        attribute_tables = {
+            name: SharedClassEmbedding(
+                count,
+                class_dim,
+                seed=None if seed is None else seed + 2 + index,
+                dtype="float32",
+                name=f"{name}_embedding",
+            )
+            for index, (name, count) in enumerate(attributes.items())
+        }
         return cls(
             tables={
                 "class": SharedClassEmbedding(
@@ -104,8 +178,14 @@ class FactorTables(keras.layers.Layer):
                     dtype="float32",
                     name="content_embedding",
                 ),
+                **attribute_tables,
             },
-            id_keys={"class": CLASS_ID_KEY, "content": SAMPLE_ID_KEY},
+            id_keys={
+                CLASS_FACTOR: CLASS_ID_KEY,
+                CONTENT_FACTOR: SAMPLE_ID_KEY,
+                **{name: attribute_id_key(name) for name in attributes},
+            },
+            class_parts=(CLASS_FACTOR, *attributes),
             **kwargs,
         )
 
@@ -118,6 +198,15 @@ class FactorTables(keras.layers.Layer):
     def code_key(factor: str) -> str:
         """The key of a factor's codes in model inputs and outputs (`"<factor>_code"`)."""
         return f"{factor}_code"
+
+    @property
+    def attributes(self) -> dict:
+        """`{name: number of values}` of the class parts other than the class table."""
+        return {
+            name: self.tables[name].embeddings.shape[0]
+            for name in self.class_parts
+            if name != CLASS_FACTOR
+        }
 
     @property
     def variables_of_tables(self) -> list:
@@ -143,7 +232,7 @@ class FactorTables(keras.layers.Layer):
             table.trainable = trainable
 
     def call(self, inputs, training=False):
-        return {
+        codes = {
             self.code_key(name): table(
                 inputs[self.id_keys[name]],
                 training=training,
@@ -151,6 +240,26 @@ class FactorTables(keras.layers.Layer):
             )
             for name, table in self.tables.items()
         }
+        return self._with_class_code(codes)
+
+    def _with_class_code(self, codes: dict) -> dict:
+        if len(self.class_parts) > 1:
+            parts = [codes[self.code_key(part)] for part in self.class_parts]
+            codes[self.code_key(CLASS_FACTOR)] = sum(parts[1:], parts[0])
+        return codes
+
+    def codes(self, inputs: dict) -> dict:
+        """The noise-free codes of a batch, with the class code summed from its parts.
+
+        Args:
+            inputs: a batch with the id vector of every factor.
+
+        Returns:
+            `{"<factor>_code": (batch, dim)}` as `call` returns them without noise (the
+            targets of stage 2).
+
+        """
+        return self._with_class_code(self.gather(inputs))
 
     def gather(self, inputs: dict) -> dict:
         """The batch's rows of every table, noise-free, read without copying the tables.
@@ -184,6 +293,27 @@ class FactorTables(keras.layers.Layer):
             (table.embeddings, inputs[self.id_keys[name]], row_gradients[self.code_key(name)])
             for name, table in self.tables.items()
         ]
+
+    def class_codes(self, inputs: dict) -> np.ndarray:
+        """The class codes of samples as numpy: the sum of their class parts' rows.
+
+        Args:
+            inputs: the id vector of every class part (`"class_id"` and, with attributes,
+                `"<attribute>_id"`).
+
+        Returns:
+            `(N, class_dim)` float32 codes.
+
+        Raises:
+            ValueError: if an id vector of a class part is missing.
+
+        """
+        missing = [
+            self.id_keys[part] for part in self.class_parts if self.id_keys[part] not in inputs
+        ]
+        if missing:
+            raise ValueError(f"The class code needs the ids {missing} as well.")
+        return sum(self.rows(part, inputs[self.id_keys[part]]) for part in self.class_parts)
 
     def rows(self, factor: str, ids) -> np.ndarray:
         """Rows of one table as numpy, gathered before the copy to the host.
@@ -219,6 +349,7 @@ class FactorTables(keras.layers.Layer):
                     name: keras.layers.serialize(table) for name, table in self.tables.items()
                 },
                 "id_keys": dict(self.id_keys),
+                "class_parts": list(self.class_parts),
             }
         )
         return config
@@ -229,4 +360,11 @@ class FactorTables(keras.layers.Layer):
         config["tables"] = {
             name: keras.layers.deserialize(table) for name, table in config["tables"].items()
         }
+        if config.get("class_parts") is not None:
+            config["class_parts"] = tuple(config["class_parts"])
         return cls(**config)
+
+
+def attribute_id_key(name: str) -> str:
+    """The input key of an attribute's ids (`"<name>_id"`)."""
+    return f"{name}_id"

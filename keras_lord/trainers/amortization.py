@@ -109,7 +109,7 @@ class Amortization(StageObjective):
         reconstruction, _ = latent_optimization_loss(
             trainer.perceptual_loss, x[IMAGE_KEY], y_pred["image"], []
         )
-        targets = trainer.tables.gather(x)
+        targets = trainer.tables.codes(x)
         class_error = ops.mean(ops.square(y_pred["class_code"] - targets["class_code"]))
         content_error = ops.mean(ops.square(y_pred["content_code"] - targets["content_code"]))
         self.track(

@@ -43,6 +43,6 @@ class LatentOptimization(StageObjective):
 
     def sample_codes(self, trainer, inputs):
         return (
-            trainer.tables.rows("class", inputs[trainer.tables.id_keys["class"]]),
+            trainer.tables.class_codes(inputs),
             trainer.tables.rows("content", inputs[trainer.tables.id_keys["content"]]),
         )

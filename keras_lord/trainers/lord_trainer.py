@@ -11,7 +11,7 @@ from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.models.lord_model import LordModel
 from keras_lord.presets import get_preset
-from keras_lord.tables.factor_tables import FactorTables
+from keras_lord.tables.factor_tables import CLASS_FACTOR, FactorTables, check_attributes
 from keras_lord.trainers.amortization import Amortization, check_encoder_regularisers
 from keras_lord.trainers.latent_optimization import LatentOptimization
 from keras_lord.trainers.optimization import TABLE_UPDATES, build_optimizer
@@ -77,6 +77,16 @@ class LordTrainer(keras.Model):
             2-core AMD EPYC) and on recent GPUs.
         model: a `LordModel` to train instead of one built from the sizes above (which
             must then be left unset); e.g. one loaded with `keras_lord.load` to fine-tune.
+        attributes: `{name: number of values}` of categorical attributes of every image
+            besides its class (the paper's appendix A.9: CelebA's binary attributes, or a
+            (domain, style) pair). Each gets its own shared table of `class_dim` codes,
+            indexed by the input `"<name>_id"`; an image's class code is its class row
+            plus one row per attribute. With a sum, changing one attribute moves the
+            class code by a fixed shift, the same for every image, and keeps the other
+            parts and the generator as they are. `num_classes=1` gives a model of
+            attributes only. Stage 2 keeps one class encoder, which predicts the summed
+            code: the generator sees only that sum, and `change_attributes` edits it by
+            the attribute's shift (see there).
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:
@@ -92,8 +102,9 @@ class LordTrainer(keras.Model):
         `"class_code"` and `"content_code"` they were generated from.
 
     Raises:
-        ValueError: for an unknown stage, precision or preset, sizes given with `model`, or
-            images smaller than the perceptual loss's feature layers can take.
+        ValueError: for an unknown stage, precision or preset, sizes given with `model`,
+            images smaller than the perceptual loss's feature layers can take, or bad
+            attribute names or counts.
 
     Example:
     ```python
@@ -130,9 +141,11 @@ class LordTrainer(keras.Model):
         stage: int = 1,
         precision: str = "float32",
         model: LordModel | None = None,
+        attributes: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        attributes = check_attributes(attributes)
         if stage not in OBJECTIVES:
             raise ValueError(f"`stage` must be 1 or 2; got {stage}.")
         if precision not in PRECISIONS:
@@ -190,6 +203,7 @@ class LordTrainer(keras.Model):
             noise_std=self.noise_std,
             content_decay=self.content_decay,
             seed=seed,
+            attributes=attributes,
             name="tables",
         )
         self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(
@@ -246,6 +260,11 @@ class LordTrainer(keras.Model):
     def content_embedding(self):
         """The content table's layer (`trainer.tables.tables["content"]`)."""
         return self.tables.tables["content"]
+
+    @property
+    def attributes(self) -> dict:
+        """`{name: number of values}` of the attribute tables (empty without attributes)."""
+        return self.tables.attributes
 
     @property
     def image_shape(self) -> tuple:
@@ -614,7 +633,11 @@ class LordTrainer(keras.Model):
     # ---------------------------------------------------------------- inference
 
     def generate(
-        self, class_ids: np.ndarray, sample_ids: np.ndarray, batch_size: int = 256
+        self,
+        class_ids: np.ndarray,
+        sample_ids: np.ndarray,
+        batch_size: int = 256,
+        attribute_ids: dict | None = None,
     ) -> np.ndarray:
         """Generates images from the stage-1 codes of classes and training images.
 
@@ -622,22 +645,115 @@ class LordTrainer(keras.Model):
             class_ids: `(N,)` rows of the class table.
             sample_ids: `(N,)` rows of the content table.
             batch_size: images generated per batch.
+            attribute_ids: with attributes, `{name: (N,) values}` for every attribute.
 
         Returns:
             `(N,) + image_shape` float32 images in `[0, 1]`.
 
         Raises:
-            ValueError: for ids out of range or of different lengths.
+            ValueError: for ids out of range or of different lengths, or missing or
+                unknown attributes.
 
         """
         from keras_lord.data.validation import validate_ids
 
         class_ids = validate_ids(class_ids, self.num_classes, "class_ids", len(class_ids))
         sample_ids = validate_ids(sample_ids, self.num_samples, "sample_ids", len(class_ids))
+        given = dict(attribute_ids or {})
+        if set(given) != set(self.attributes):
+            raise ValueError(
+                f"`attribute_ids` must give every attribute of this trainer, "
+                f"{sorted(self.attributes)}; got {sorted(given)}."
+            )
+        ids = {self.tables.id_keys[CLASS_FACTOR]: class_ids}
+        for name, count in self.attributes.items():
+            ids[self.tables.id_keys[name]] = validate_ids(
+                given[name], count, f"attribute_ids[{name!r}]", len(class_ids)
+            )
         return self.model.decode(
-            self.tables.rows("class", class_ids),
-            self.tables.rows("content", sample_ids),
-            batch_size,
+            self.tables.class_codes(ids), self.tables.rows("content", sample_ids), batch_size
+        )
+
+    def attribute_shift(self, name: str, from_values, to_values) -> np.ndarray:
+        """How the class code moves when an attribute changes value.
+
+        With the class code a sum of the class row and one row per attribute, setting
+        attribute `name` from `u` to `v` adds `table[v] - table[u]` of that attribute.
+
+        Args:
+            name: the attribute.
+            from_values: the current values, an int or `(N,)` ints.
+            to_values: the new values, an int or `(N,)` ints.
+
+        Returns:
+            `(N, class_dim)` float32 shifts (`N = 1` for two ints).
+
+        Raises:
+            ValueError: for an unknown attribute or values out of range.
+
+        """
+        from keras_lord.data.validation import validate_ids
+
+        if name not in self.attributes:
+            raise ValueError(
+                f"This trainer has no attribute {name!r}; its attributes: "
+                f"{sorted(self.attributes) or 'none'} (`LordTrainer(attributes=...)`)."
+            )
+        from_values, to_values = np.broadcast_arrays(
+            np.atleast_1d(from_values), np.atleast_1d(to_values)
+        )
+        count = self.attributes[name]
+        from_values = validate_ids(from_values, count, f"{name} values", len(from_values))
+        to_values = validate_ids(to_values, count, f"{name} values", len(from_values))
+        return self.tables.rows(name, to_values) - self.tables.rows(name, from_values)
+
+    def change_attributes(
+        self, images: np.ndarray, current: dict, target: dict, batch_size: int = 256
+    ) -> np.ndarray:
+        """Renders images with some attributes changed, the rest and the content kept.
+
+        The stage-2 encoders give each image's class and content codes; the class code
+        moves by `attribute_shift` for every attribute in `target`, and the generator
+        renders it with the image's own content code ("this face, female"). The images
+        need not be training images.
+
+        Args:
+            images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
+            current: `{name: value or (N,) values}`: the images' values of the attributes
+                to change (an annotation, or a classifier's prediction).
+            target: `{name: value or (N,) values}`: the new values.
+            batch_size: images per batch.
+
+        Returns:
+            `(N,) + image_shape` float32 images in `[0, 1]`.
+
+        Raises:
+            RuntimeError: before stage 2, whose encoders this needs.
+            ValueError: for bad images, unknown attributes, a target without its current
+                value, or values out of range.
+
+        """
+        if self.stage != 2:
+            raise RuntimeError(
+                "Changing attributes of images needs the stage-2 encoders: call "
+                "`start_stage2()` and `fit` first. For training samples in stage 1, use "
+                "`generate(..., attribute_ids=...)`."
+            )
+        lacking = sorted(set(target) - set(current))
+        if lacking:
+            raise ValueError(f"`current` must give the present values of {lacking} as well.")
+        images = self.model.check_images(images)
+        class_codes = self.model.encode_class(images, batch_size)
+        for name, values in target.items():
+            shift = self.attribute_shift(name, current[name], values)
+            if len(shift) not in (1, len(images)):
+                raise ValueError(
+                    f"`{name}` values must be one value or one per image ({len(images)}); "
+                    f"got {len(shift)}."
+                )
+            class_codes = class_codes + shift
+        return self.model.decode(
+            class_codes, self.model.encode_content(images, batch_size), batch_size
         )
 
     def translate_samples(self, class_sources: dict, content_sources: dict) -> np.ndarray:
@@ -759,6 +875,7 @@ class LordTrainer(keras.Model):
             "stage": self.stage,
             "precision": self.precision,
             "model": keras.layers.serialize(self.model),
+            "attributes": dict(self.attributes),
         }
 
     @classmethod
