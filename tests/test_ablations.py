@@ -22,9 +22,10 @@ def test_variational_embedding_samples_around_its_means_and_adds_the_kl_term():
 
     log_variances = np.full((6, 4), np.log(0.25), "float32")
     layer.embeddings.assign(np.concatenate([rows[:, :4], log_variances], axis=-1))
-    draws = np.stack([keras.ops.convert_to_numpy(layer(ids, training=True)) for _ in range(400)])
-    np.testing.assert_allclose(draws.mean(0), rows[:, :4], atol=0.06)
-    np.testing.assert_allclose(draws.std(0), 0.5, atol=0.06)
+    draws = np.stack([keras.ops.convert_to_numpy(layer(ids, training=True)) for _ in range(2000)])
+    # 2000 draws of std 0.5: both tolerances are over 4 standard errors.
+    np.testing.assert_allclose(draws.mean(0), rows[:, :4], atol=0.05)
+    np.testing.assert_allclose(draws.std(0), 0.5, atol=0.04)
 
     again = VariationalContentEmbedding.from_config(layer.get_config())
     assert (again.num_samples, again.dim, again.decay, again.seed) == (6, 4, 0.5, 1)

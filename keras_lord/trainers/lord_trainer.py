@@ -169,6 +169,11 @@ class LordTrainer(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if content_regularization not in (*CONTENT_REGULARIZATIONS, "none"):
+            raise ValueError(
+                "`content_regularization` must be 'noise', 'kl' or 'none'; got "
+                f"{content_regularization!r}."
+            )
         if stage1_codes not in STAGE1_CODES:
             raise ValueError(f"`stage1_codes` must be one of {STAGE1_CODES}; got {stage1_codes!r}.")
         if stage1_codes != "tables" and content_regularization == "kl":
@@ -184,11 +189,6 @@ class LordTrainer(keras.Model):
                 "`attributes`."
             )
         attributes = check_attributes(attributes)
-        if content_regularization not in (*CONTENT_REGULARIZATIONS, "none"):
-            raise ValueError(
-                "`content_regularization` must be 'noise', 'kl' or 'none'; got "
-                f"{content_regularization!r}."
-            )
         if stage not in OBJECTIVES:
             raise ValueError(f"`stage` must be 1 or 2; got {stage}.")
         if precision not in PRECISIONS:
