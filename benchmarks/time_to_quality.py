@@ -35,6 +35,7 @@ from compare_checkouts import cpu_flags
 from keras_lord.callbacks import TransferEvaluation
 from keras_lord.data import SyntheticObjects
 from keras_lord.evaluation import probe_accuracy
+from keras_lord.trainers import LatentOptimization
 from keras_lord.training_run import train_run
 
 RUN_KEYS = {
@@ -147,9 +148,11 @@ def run_variant(name, overrides, train, test, arguments):
         **settings,
     )
     seconds = time.perf_counter() - start
-    # The tables after stage 2 are stage 1's (they are frozen in stage 2).
-    class_codes = trainer.tables.table("class")[train.class_ids]
-    content_codes = trainer.tables.table("content")
+    # Stage 1's codes: the frozen tables, or for the ablations the encoders that replace them.
+    class_codes, content_codes = (
+        keras.ops.convert_to_numpy(codes)
+        for codes in LatentOptimization().sample_codes(trainer, train.inputs())
+    )
     curve = [{**row, "split": "training objects"} for row in seen.history] + [
         {**row, "split": "held-out objects"} for row in unseen.history
     ]

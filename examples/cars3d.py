@@ -20,7 +20,7 @@ PAPER_FIGURES = {"content transfer LPIPS": 0.078}
 if __name__ == "__main__":
     run_example(
         "cars3d",
-        parse_arguments(__doc__.splitlines()[0]),
+        parse_arguments(__doc__.splitlines()[0], ablations=True),
         write_cars3d_sample,
         PAPER_FIGURES,
         loader_options={"held_out": 20},

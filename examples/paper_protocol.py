@@ -44,7 +44,11 @@ SMOKE_PERCEPTUAL_LAYERS = ("block1_conv2", "block2_conv2")
 
 
 def parse_arguments(
-    description: str, argv=None, faces: bool = False, styles: bool = False
+    description: str,
+    argv=None,
+    faces: bool = False,
+    styles: bool = False,
+    ablations: bool = False,
 ) -> argparse.Namespace:
     """The flags every example takes.
 
@@ -53,6 +57,8 @@ def parse_arguments(
         argv: the arguments (default: the command line).
         faces: also take `--faces-dir` (CelebA's files, the faces domain of faces-to-anime).
         styles: also take `--styles-per-class` (domain translation with style clusters).
+        ablations: also take `--stage1-codes` and `--content-regularization` (the paper's
+            Table 3 ablations, `LordTrainer` arguments of the same names).
 
     Returns:
         The parsed arguments; unset numbers are `None` (the paper's or smoke's value).
@@ -92,6 +98,19 @@ def parse_arguments(
             type=int,
             default=1,
             help="style clusters per domain (the paper's appendix A.8); 1: none",
+        )
+    if ablations:
+        parser.add_argument(
+            "--stage1-codes",
+            choices=["tables", "semi_amortized", "amortized"],
+            default="tables",
+            help="where stage 1 takes the codes from (tables: LORD)",
+        )
+        parser.add_argument(
+            "--content-regularization",
+            choices=["noise", "kl", "none"],
+            default="noise",
+            help="how the content codes are regularised (noise: LORD)",
         )
     arguments = parser.parse_args(argv)
     if styles and arguments.styles_per_class < 1:
@@ -187,6 +206,12 @@ def settings_of(arguments) -> dict:
         key: getattr(arguments, key, None) if getattr(arguments, key, None) is not None else value
         for key, value in defaults.items()
     }
+
+
+def ablation_settings(arguments) -> dict:
+    """The `LordTrainer` arguments of the Table 3 ablation flags, where the example has them."""
+    names = ("stage1_codes", "content_regularization")
+    return {name: getattr(arguments, name) for name in names if hasattr(arguments, name)}
 
 
 def smoke_rows(count: int, images: int, seed: int) -> np.ndarray:
@@ -361,6 +386,7 @@ def run_example(
             precision=choose_precision(arguments.precision),
             seed=arguments.seed,
             checkpoint_interval_seconds=arguments.checkpoint_interval,
+            **ablation_settings(arguments),
             **network,
         ).model
     train_seconds = time.perf_counter() - start
@@ -389,7 +415,7 @@ def run_example(
     result = {
         "dataset": dataset,
         "smoke": bool(arguments.smoke),
-        "settings": settings,
+        "settings": {**settings, **ablation_settings(arguments)},
         "train_seconds": round(train_seconds, 1),
         "figures": figures,
         "paper": paper_figures,

@@ -369,9 +369,13 @@ def _train_both_stages(
         print(f"Stage 1: latent optimisation, {epochs} epochs on {data.num_samples} images")
         _fit_stage(trainer, inputs, output_dir, "stage1", epochs, *fitting)
         trainer.save(stage1_path)
-    trainer.start_stage2(**stage2_options)
-    print(f"Stage 2: amortisation, {encoder_epochs} epochs")
-    _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, *fitting)
+    if trainer.stage1_codes == "amortized":
+        # Its encoders were trained in stage 1; there are no tables to amortise.
+        print("Stage 2 skipped: the amortised model's encoders were trained in stage 1")
+    else:
+        trainer.start_stage2(**stage2_options)
+        print(f"Stage 2: amortisation, {encoder_epochs} epochs")
+        _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, *fitting)
     trainer.save(os.path.join(output_dir, TRAINER_FILE))
     # Written last: its presence marks the run finished.
     model_path = os.path.join(output_dir, MODEL_FILE)

@@ -126,3 +126,18 @@ def test_multi_attribute_smoke_writes_the_grid_and_figures_and_resumes(tmp_path)
     assert (tmp_path / "run" / "stage1.keras").read_bytes() == stage1
     assert "content_penalty" not in output  # stage 1's progress bar
     assert json.loads((tmp_path / "figures.json").read_text()) == figures
+
+
+def test_cars3d_smoke_trains_the_amortised_ablation(tmp_path):
+    code, output = run_example(
+        "cars3d", "--smoke", "--stage1-codes", "amortized", "--out", str(tmp_path / "out")
+    )
+    assert code == 0, output
+    assert "Stage 2 skipped" in output, output
+    report = json.loads((tmp_path / "out" / "figures.json").read_text())
+    assert report["settings"]["stage1_codes"] == "amortized"
+    assert report["figures"]["content transfer LPIPS"] > 0
+    code, output = run_example(
+        "cars3d", "--smoke", "--content-regularization", "vae", "--out", str(tmp_path / "x")
+    )
+    assert code == 2 and "--content-regularization" in output, output

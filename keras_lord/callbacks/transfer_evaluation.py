@@ -100,7 +100,8 @@ class TransferEvaluation(keras.callbacks.Callback):
         last = self._epochs_in_fit is not None and epoch + 1 == self._epochs_in_fit
         if (epoch + 1) % self.every and not last:
             return
-        if self.model.stage == 1 and not self.training_rows:
+        encoders_hold_codes = self.model.stage == 2 or self.model.stage1_codes == "amortized"
+        if not (self.training_rows or encoders_hold_codes):
             return
         train_seconds = time.perf_counter() - self._started - self._evaluation_seconds
         evaluation_start = time.perf_counter()

@@ -8,6 +8,7 @@ from keras_lord.layers.patch_matmul_conv2d import PatchMatmulConv2D
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 from keras_lord.layers.space_to_depth_conv2d import SpaceToDepthConv2D
 from keras_lord.layers.upsample_conv2d import UpsampleConv2D
+from keras_lord.layers.variational_content_embedding import VariationalContentEmbedding
 
 __all__ = [
     "AdaIN",
@@ -17,6 +18,7 @@ __all__ = [
     "SharedClassEmbedding",
     "SpaceToDepthConv2D",
     "UpsampleConv2D",
+    "VariationalContentEmbedding",
     "input_gradient",
     "set_input_gradient",
 ]

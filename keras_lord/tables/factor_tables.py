@@ -9,8 +9,11 @@ from keras_lord import backend
 from keras_lord.data.contract import CLASS_ID_KEY, SAMPLE_ID_KEY
 from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
+from keras_lord.layers.variational_content_embedding import VariationalContentEmbedding
 
 CLASS_FACTOR, CONTENT_FACTOR = "class", "content"
+# How content codes are regularised: LORD's fixed noise, or a KL term (Table 3's ablation).
+CONTENT_REGULARIZATIONS = ("noise", "kl")
 # Attribute names that would collide with the keys of the inputs and outputs.
 _RESERVED_NAMES = {CLASS_FACTOR, CONTENT_FACTOR, "image", "sample"}
 
@@ -128,6 +131,7 @@ class FactorTables(keras.layers.Layer):
         content_decay: float = 1e-3,
         seed: int | None = None,
         attributes: dict | None = None,
+        content_regularization: str = "noise",
         **kwargs,
     ) -> "FactorTables":
         """The tables of LORD: class, noisy and penalised content, and any attributes.
@@ -144,16 +148,45 @@ class FactorTables(keras.layers.Layer):
             attributes: `{name: number of values}`: one shared table of `class_dim` codes
                 per attribute, indexed by the input `"<name>_id"` and added to the class
                 code (see `check_attributes`).
+            content_regularization: `"noise"` (LORD: `NoisyContentEmbedding`, fixed
+                `noise_std` and an L2 penalty of weight `content_decay`) or `"kl"` (the
+                ablation: `VariationalContentEmbedding`, learned variances and a KL term
+                of weight `content_decay`; `noise_std` is unused).
             **kwargs: standard `keras.layers.Layer` arguments.
 
         Returns:
             The `FactorTables`.
 
         Raises:
-            ValueError: for bad attribute names or counts.
+            ValueError: for bad attribute names or counts, or another regularisation.
 
         """
         attributes = check_attributes(attributes)
+        if content_regularization not in CONTENT_REGULARIZATIONS:
+            raise ValueError(
+                f"`content_regularization` must be one of {CONTENT_REGULARIZATIONS}; got "
+                f"{content_regularization!r}."
+            )
+        content_seed = None if seed is None else seed + 1
+        if content_regularization == "kl":
+            content_table = VariationalContentEmbedding(
+                num_samples,
+                content_dim,
+                decay=content_decay,
+                seed=content_seed,
+                dtype="float32",
+                name="content_embedding",
+            )
+        else:
+            content_table = NoisyContentEmbedding(
+                num_samples,
+                content_dim,
+                noise_std=noise_std,
+                decay=content_decay,
+                seed=content_seed,
+                dtype="float32",
+                name="content_embedding",
+            )
         attribute_tables = {
             name: SharedClassEmbedding(
                 count,
@@ -169,15 +202,7 @@ class FactorTables(keras.layers.Layer):
                 "class": SharedClassEmbedding(
                     num_classes, class_dim, seed=seed, dtype="float32", name="class_embedding"
                 ),
-                "content": NoisyContentEmbedding(
-                    num_samples,
-                    content_dim,
-                    noise_std=noise_std,
-                    decay=content_decay,
-                    seed=None if seed is None else seed + 1,
-                    dtype="float32",
-                    name="content_embedding",
-                ),
+                CONTENT_FACTOR: content_table,
                 **attribute_tables,
             },
             id_keys={
@@ -242,6 +267,28 @@ class FactorTables(keras.layers.Layer):
         }
         return self._with_class_code(codes)
 
+    def class_code(self, inputs: dict, training: bool = False):
+        """The class code of a batch from its class parts alone (no content lookup).
+
+        Args:
+            inputs: a batch with the id vector of every class part; gathered rows under
+                `"<part>_code"` replace the lookups, as in `call`.
+            training: passed to the tables.
+
+        Returns:
+            `(batch, class_dim)`: the sum of the class parts' codes.
+
+        """
+        parts = [
+            self.tables[part](
+                inputs[self.id_keys[part]],
+                training=training,
+                codes=inputs.get(self.code_key(part)),
+            )
+            for part in self.class_parts
+        ]
+        return sum(parts[1:], parts[0])
+
     def _with_class_code(self, codes: dict) -> dict:
         if len(self.class_parts) > 1:
             parts = [codes[self.code_key(part)] for part in self.class_parts]
@@ -259,7 +306,10 @@ class FactorTables(keras.layers.Layer):
             targets of stage 2).
 
         """
-        return self._with_class_code(self.gather(inputs))
+        codes = self.gather(inputs)
+        for name, table in self.tables.items():
+            codes[self.code_key(name)] = _clean(table, codes[self.code_key(name)])
+        return self._with_class_code(codes)
 
     def gather(self, inputs: dict) -> dict:
         """The batch's rows of every table, noise-free, read without copying the tables.
@@ -327,7 +377,8 @@ class FactorTables(keras.layers.Layer):
 
         """
         ids = np.asarray(ids, "int32")
-        return ops.convert_to_numpy(backend.gather_rows(self.tables[factor].embeddings, ids))
+        table = self.tables[factor]
+        return ops.convert_to_numpy(_clean(table, backend.gather_rows(table.embeddings, ids)))
 
     def table(self, factor: str) -> np.ndarray:
         """A whole table as numpy (e.g. the content codes, for a leakage probe).
@@ -339,7 +390,8 @@ class FactorTables(keras.layers.Layer):
             `(rows, dim)` float32.
 
         """
-        return ops.convert_to_numpy(self.tables[factor].embeddings)
+        table = self.tables[factor]
+        return ops.convert_to_numpy(_clean(table, table.embeddings))
 
     def get_config(self):
         config = super().get_config()
@@ -363,6 +415,11 @@ class FactorTables(keras.layers.Layer):
         if config.get("class_parts") is not None:
             config["class_parts"] = tuple(config["class_parts"])
         return cls(**config)
+
+
+def _clean(table, rows):
+    # A variational table's rows hold means and log-variances; its codes are the means.
+    return table.clean_codes(rows) if hasattr(table, "clean_codes") else rows
 
 
 def attribute_id_key(name: str) -> str:

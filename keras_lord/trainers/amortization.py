@@ -118,11 +118,10 @@ class Amortization(StageObjective):
             content_code_mse=content_error,
         )
         weights = trainer.lord_compile_config
-        loss = (
-            reconstruction
-            + weights["class_code_weight"] * class_error
-            + weights["content_code_weight"] * content_error
-        )
+        loss = reconstruction + weights["class_code_weight"] * class_error
+        if trainer.stage1_codes == "tables":
+            # The semi-amortised ablation has no content table to regress to.
+            loss = loss + weights["content_code_weight"] * content_error
         mixed_code_weight = self._mixed_code_weight(trainer)
         if mixed_code_weight:
             mixed_error = self._mixed_code_error(trainer, targets)

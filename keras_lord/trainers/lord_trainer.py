@@ -11,7 +11,12 @@ from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.models.lord_model import LordModel
 from keras_lord.presets import get_preset
-from keras_lord.tables.factor_tables import CLASS_FACTOR, FactorTables, check_attributes
+from keras_lord.tables.factor_tables import (
+    CLASS_FACTOR,
+    CONTENT_REGULARIZATIONS,
+    FactorTables,
+    check_attributes,
+)
 from keras_lord.trainers.amortization import Amortization, check_encoder_regularisers
 from keras_lord.trainers.latent_optimization import LatentOptimization
 from keras_lord.trainers.optimization import TABLE_UPDATES, build_optimizer
@@ -20,6 +25,8 @@ from keras_lord.utils.files import atomic_keras_save
 # Dtype policy of the networks for each `precision`; tables and losses stay float32.
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
 OBJECTIVES = {1: LatentOptimization, 2: Amortization}
+# Where stage 1 takes its codes from: LORD's tables, or the paper's Table 3 ablations.
+STAGE1_CODES = ("tables", "semi_amortized", "amortized")
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -87,6 +94,21 @@ class LordTrainer(keras.Model):
             attributes only. Stage 2 keeps one class encoder, which predicts the summed
             code: the generator sees only that sum, and `change_attributes` edits it by
             the attribute's shift (see there).
+        content_regularization: how stage 1 keeps the content codes from carrying class
+            information: `"noise"` (LORD: fixed-std noise `noise_std` and the L2 penalty
+            `content_decay`), or the paper's Table 3 ablations `"kl"` (a learned variance
+            per code and a KL divergence to `N(0, 1)` of weight `content_decay`:
+            `VariationalContentEmbedding`) and `"none"` (no noise and no penalty, the
+            same as `noise_std=0, content_decay=0`).
+        stage1_codes: where stage 1 takes the codes from: `"tables"` (LORD: latent
+            optimisation of a class table and a content table), or the paper's Table 3
+            ablations `"semi_amortized"` (the class table, and the content encoder on the
+            image, with the same noise and penalty) and `"amortized"` (both encoders; the
+            class codes of a batch are averaged per class). The ablations update their
+            class table densely (`table_updates` is ignored); the amortised model's
+            encoders are trained in stage 1, so it has no stage 2, and the
+            semi-amortised model's stage 2 trains the class encoder only against codes
+            (the content encoder keeps learning from the reconstruction).
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:
@@ -142,9 +164,30 @@ class LordTrainer(keras.Model):
         precision: str = "float32",
         model: LordModel | None = None,
         attributes: dict | None = None,
+        content_regularization: str = "noise",
+        stage1_codes: str = "tables",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if content_regularization not in (*CONTENT_REGULARIZATIONS, "none"):
+            raise ValueError(
+                "`content_regularization` must be 'noise', 'kl' or 'none'; got "
+                f"{content_regularization!r}."
+            )
+        if stage1_codes not in STAGE1_CODES:
+            raise ValueError(f"`stage1_codes` must be one of {STAGE1_CODES}; got {stage1_codes!r}.")
+        if stage1_codes != "tables" and content_regularization == "kl":
+            raise ValueError(
+                "`content_regularization='kl'` learns a variance per row of the content "
+                "table, which the (semi-)amortised models do not use: choose 'noise' or "
+                f"'none' with `stage1_codes={stage1_codes!r}`."
+            )
+        if stage1_codes == "amortized" and attributes:
+            raise ValueError(
+                "The amortised model's class code comes from the class encoder, so it has "
+                "no attribute tables: use `stage1_codes='tables'` or 'semi_amortized' with "
+                "`attributes`."
+            )
         attributes = check_attributes(attributes)
         if stage not in OBJECTIVES:
             raise ValueError(f"`stage` must be 1 or 2; got {stage}.")
@@ -167,6 +210,8 @@ class LordTrainer(keras.Model):
         settings.update({key: value for key, value in sizes.items() if value is not None})
         if noise_std is not None:
             settings["noise_std"] = noise_std
+        if content_regularization == "none":
+            settings["noise_std"], content_decay = 0.0, 0.0
         network_dtype = PRECISIONS[precision]
         if model is None:
             model = LordModel.from_settings(
@@ -194,6 +239,8 @@ class LordTrainer(keras.Model):
             seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
         )
         self.precision = precision
+        self.content_regularization = content_regularization
+        self.stage1_codes = stage1_codes
         self.model = model
         self.tables = FactorTables.for_lord(
             num_classes=self.num_classes,
@@ -204,6 +251,7 @@ class LordTrainer(keras.Model):
             content_decay=self.content_decay,
             seed=seed,
             attributes=attributes,
+            content_regularization="kl" if content_regularization == "kl" else "noise",
             name="tables",
         )
         self.perceptual_loss = perceptual_loss or VGGPerceptualLoss(
@@ -297,11 +345,17 @@ class LordTrainer(keras.Model):
             **compile_arguments: overrides of `compile`'s arguments.
 
         Raises:
-            RuntimeError: if the trainer is already in stage 2.
+            RuntimeError: if the trainer is already in stage 2, or is the amortised
+                ablation (`stage1_codes="amortized"`), which has no stage 2.
 
         """
         if self.stage == 2:
             raise RuntimeError("The trainer is already in stage 2.")
+        if self.stage1_codes == "amortized":
+            raise RuntimeError(
+                "The amortised model trains its encoders in stage 1 and has no stage 2: "
+                "use `encode_class`, `encode_content` and `translate` now."
+            )
         self.objective = Amortization()
         self.objective.configure(self)
         self.train_function = None
@@ -419,6 +473,9 @@ class LordTrainer(keras.Model):
             raise ValueError(
                 f"`table_updates` must be one of {TABLE_UPDATES}; got {table_updates!r}."
             )
+        if self.stage1_codes != "tables":
+            # The ablations' steps read codes from encoders, not from gathered rows.
+            table_updates = "dense"
         if table_updates == "rowwise":
             backend.check_rowwise_supported()
         check_encoder_regularisers(encoder_shift, content_code_noise, self.image_shape)
@@ -876,6 +933,8 @@ class LordTrainer(keras.Model):
             "precision": self.precision,
             "model": keras.layers.serialize(self.model),
             "attributes": dict(self.attributes),
+            "content_regularization": self.content_regularization,
+            "stage1_codes": self.stage1_codes,
         }
 
     @classmethod
