@@ -146,13 +146,15 @@ def main():
     parser.add_argument("--stage", type=int, default=1, choices=[1, 2])
     parser.add_argument("--table-updates", default="rowwise", choices=["rowwise", "dense"])
     parser.add_argument("--steps", type=int, default=10, help="timed steps per configuration")
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps, at least 1")
     parser.add_argument("--compare", help="overrides of a second configuration, k=v,k=v")
     parser.add_argument("--table-sizes", help="content-table sizes to time, e.g. 10000,1000000")
     parser.add_argument(
         "--peak-size", type=int, default=2048, help="matrix side of the peak FLOP/s probe"
     )
     arguments = parser.parse_args()
+    if arguments.warmup < 1:
+        parser.error("--warmup must be at least 1: the first step compiles")
 
     configurations = {"baseline": {}}
     if arguments.compare:
@@ -164,10 +166,16 @@ def main():
         }
     built = {name: build(arguments, overrides) for name, overrides in configurations.items()}
     times = {name: [] for name in built}
-    for trainer, batch, input_gradient in built.values():
+    # The first call traces and compiles the step (and, with `input_gradient=timed`, times
+    # the convolutions whose choice is not cached yet).
+    first_step_seconds = {}
+    for name, (trainer, batch, input_gradient) in built.items():
         # Read when the step is traced, i.e. in its first call.
         set_input_gradient(input_gradient)
-        for _ in range(arguments.warmup):
+        start = time.perf_counter()
+        trainer.train_on_batch(batch)
+        first_step_seconds[name] = round(time.perf_counter() - start, 2)
+        for _ in range(arguments.warmup - 1):
             trainer.train_on_batch(batch)
     for _ in range(arguments.steps):
         for name, (trainer, batch, _) in built.items():
@@ -203,6 +211,7 @@ def main():
             "precision": trainer.precision,
             "jit_compile": trainer.jit_compile,
             "input_gradient": input_gradient,
+            "first_step_seconds": first_step_seconds[name],
             "median_step_ms": round(median * 1000, 1),
             "images_per_second": round(arguments.batch_size / median, 1),
             "gflop_per_image": round(nominal / 1e9, 3),

@@ -15,8 +15,11 @@ from keras_lord.layers.input_gradient import (
     input_gradient,
     set_input_gradient,
     stride1_convolution,
+    timed_choices,
+    timed_input_gradient,
 )
 from keras_lord.utils.cpu import cpu_flags
+from keras_lord.utils.tuning_cache import CACHE_DIR_VARIABLE
 
 TENSORFLOW_ONLY = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="TensorFlow's gradient kernels"
@@ -24,9 +27,13 @@ TENSORFLOW_ONLY = pytest.mark.skipif(
 
 
 @pytest.fixture(autouse=True)
-def default_choice():
+def default_choice(tmp_path, monkeypatch):
+    # Timed choices go to a fresh cache, not the user's.
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    timed_choices.clear_memory()
     yield
     set_input_gradient(None)
+    timed_choices.clear_memory()
 
 
 # Odd, even and non-square kernels, "same" and "valid" padding.
@@ -97,12 +104,77 @@ def test_stride1_convolution_values_do_not_depend_on_the_choice():
     inputs = rng.normal(size=(2, 5, 5, 3)).astype("float32")
     kernel = rng.normal(size=(3, 3, 3, 4)).astype("float32")
     outputs = {}
-    for choice in ("native", "forward"):
+    for choice in ("native", "forward", "timed"):
         set_input_gradient(choice)
         assert input_gradient() == choice
         outputs[choice] = to_numpy(stride1_convolution(inputs, kernel, "valid"))
     assert outputs["native"].shape == (2, 3, 3, 4)
-    np.testing.assert_allclose(outputs["forward"], outputs["native"], rtol=1e-5, atol=1e-5)
+    for choice in ("forward", "timed"):
+        np.testing.assert_allclose(outputs[choice], outputs["native"], rtol=1e-5, atol=1e-5)
+
+
+def cached_entries(path):
+    # The entries of the one machine the file holds.
+    with open(path) as file:
+        machines = json.load(file)
+    (machine,) = machines.values()
+    return machine["entries"]
+
+
+SHAPE = ((None, 8, 8, 4), (3, 3, 4, 6), "same", "float32")
+SHAPE_KEY = "same:float32:(32, 8, 8, 4):(3, 3, 4, 6)"
+
+
+@TENSORFLOW_ONLY
+def test_timed_choice_is_measured_once_and_then_read_from_the_machine_cache(monkeypatch):
+    choice = timed_input_gradient(*SHAPE)
+    entries = cached_entries(timed_choices.path)
+    seconds = entries[SHAPE_KEY]["seconds"]
+    assert set(seconds) == {"native", "forward"} and min(seconds.values()) > 0
+    assert choice == entries[SHAPE_KEY]["choice"] == min(seconds, key=seconds.get)
+
+    # Another process on this machine reads the file instead of timing again: flip the
+    # stored choice and it is the flipped one that comes back.
+    flipped = {"native": "forward", "forward": "native"}[choice]
+    with open(timed_choices.path) as file:
+        machines = json.load(file)
+    for machine in machines.values():
+        machine["entries"][SHAPE_KEY]["choice"] = flipped
+    with open(timed_choices.path, "w") as file:
+        json.dump(machines, file)
+    timed_choices.clear_memory()
+    assert timed_input_gradient(*SHAPE) == flipped
+
+    # Other kernel settings are another machine: timed again, kept apart.
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    timed_choices.clear_memory()
+    assert timed_input_gradient(*SHAPE) in ("native", "forward")
+    with open(timed_choices.path) as file:
+        assert len(json.load(file)) == 2
+
+
+@TENSORFLOW_ONLY
+def test_an_unreadable_cache_is_left_alone_and_the_choice_kept_in_memory():
+    os.makedirs(os.path.dirname(timed_choices.path))
+    with open(timed_choices.path, "w") as file:
+        file.write("{not json")
+    with pytest.warns(UserWarning, match="Could not read"):
+        choice = timed_input_gradient(*SHAPE)
+    assert choice in ("native", "forward")
+    assert timed_input_gradient(*SHAPE) == choice
+    with open(timed_choices.path) as file:
+        assert file.read() == "{not json"
+
+
+def test_timed_falls_back_without_timing_where_there_is_nothing_to_time():
+    # A spatial size unknown at trace time cannot be timed; the "auto" rule answers.
+    unknown = ((None, None, None, 4), (3, 3, 4, 6), "same", "float32")
+    set_input_gradient("auto")
+    assert timed_input_gradient(*unknown) == input_gradient()
+    if keras.backend.backend() == "jax":
+        # XLA has one input gradient: nothing is timed or stored.
+        assert timed_input_gradient(*SHAPE) == "native"
+        assert not os.path.exists(timed_choices.path)
 
 
 def test_bad_choices_are_refused(monkeypatch):
@@ -175,11 +247,12 @@ def test_a_lord_step_is_the_same_with_either_input_gradient(tiny_data):
     # chosen gradient; one epoch from the same seed must end at the same weights.
 
     weights = {}
-    for choice in ("native", "forward"):
+    for choice in ("native", "forward", "timed"):
         set_input_gradient(choice)
         trainer = tiny_trainer(tiny_data)
         trainer.compile()
         trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
         weights[choice] = [to_numpy(w) for w in trainer.weights]
-    for native, forward in zip(weights["native"], weights["forward"]):
-        np.testing.assert_allclose(forward, native, rtol=1e-4, atol=1e-5)
+    for choice in ("forward", "timed"):
+        for native, other in zip(weights["native"], weights[choice]):
+            np.testing.assert_allclose(other, native, rtol=1e-4, atol=1e-5)

@@ -11,7 +11,8 @@ Each backend module provides the same names:
   `fit`, in the batches `keras_lord.data.epoch_batches.epoch_order` gives each epoch.
 - `forward_gradient_convolution(inputs, kernel, padding)`: a stride-1 convolution whose
   input gradient is a forward convolution, and `native_input_gradient_is_slow()`: whether
-  that beats the backend's own gradient here (`keras_lord.layers.input_gradient`).
+  that beats the backend's own gradient here (`keras_lord.layers.input_gradient`), and
+  `time_input_gradients(...)`: both ways timed on one shape (`None` where there is one way).
 
 Everything else in keras-lord is `keras.ops`. Private Keras API lives in `keras_compat`.
 """
@@ -29,11 +30,13 @@ if BACKEND == "tensorflow":
         native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
+        time_input_gradients,
     )
 elif BACKEND == "jax":
     from keras_lord.backend.generic import (
         forward_gradient_convolution,
         native_input_gradient_is_slow,
+        time_input_gradients,
     )
     from keras_lord.backend.jax import (
         check_rowwise_supported,
@@ -51,6 +54,7 @@ else:
         native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
+        time_input_gradients,
     )
 
 __all__ = [
@@ -62,4 +66,5 @@ __all__ = [
     "native_input_gradient_is_slow",
     "row_gradient_train_step",
     "scatter_rows",
+    "time_input_gradients",
 ]

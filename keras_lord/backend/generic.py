@@ -101,3 +101,22 @@ def forward_gradient_convolution(inputs, kernel, padding: str):
 
     """
     return ops.conv(inputs, kernel, padding=padding)
+
+
+def time_input_gradients(
+    input_shape: tuple, kernel_shape: tuple, padding: str, dtype: str, repeats: int = 3
+) -> None:
+    """Nothing to time: this backend has one way to compute the input gradient.
+
+    Args:
+        input_shape: `(batch, height, width, in)`.
+        kernel_shape: `(kernel_height, kernel_width, in, out)`.
+        padding: `"same"` or `"valid"`.
+        dtype: the convolution's compute dtype.
+        repeats: unused.
+
+    Returns:
+        `None`.
+
+    """
+    return None

@@ -2,6 +2,7 @@
 
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -228,3 +229,49 @@ def forward_gradient_convolution(inputs, kernel, padding: str):
         return outputs, gradient
 
     return convolve(inputs, kernel)
+
+
+def time_input_gradients(
+    input_shape: tuple, kernel_shape: tuple, padding: str, dtype: str, repeats: int = 3
+) -> dict:
+    """Seconds of a convolution and its input gradient, with each way of computing it.
+
+    Runs eagerly even inside a trace (`tf.init_scope`), on random tensors of the given
+    shapes: one compiled call of each candidate to warm up, then the best of `repeats`.
+
+    Args:
+        input_shape: `(batch, height, width, in)`, fully known.
+        kernel_shape: `(kernel_height, kernel_width, in, out)`.
+        padding: `"same"` or `"valid"`.
+        dtype: the convolution's compute dtype.
+        repeats: timed calls of each candidate.
+
+    Returns:
+        `{"native": seconds, "forward": seconds}`.
+
+    """
+    candidates = {
+        "native": lambda x, k: tf.nn.conv2d(x, k, strides=1, padding=padding.upper()),
+        "forward": lambda x, k: forward_gradient_convolution(x, k, padding),
+    }
+    seconds = {}
+    with tf.init_scope():
+        generator = tf.random.Generator.from_seed(0)
+        inputs = tf.cast(generator.normal(input_shape), dtype)
+        kernel = tf.cast(generator.normal(kernel_shape), dtype)
+        for name, convolve in candidates.items():
+
+            @tf.function(autograph=False)
+            def step(inputs, kernel, convolve=convolve):
+                # Graph gradients: `tf.init_scope` pauses every `GradientTape`.
+                outputs = convolve(inputs, kernel)
+                return tf.gradients(outputs, inputs, grad_ys=outputs)[0]
+
+            step(inputs, kernel).numpy()
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                step(inputs, kernel).numpy()
+                times.append(time.perf_counter() - start)
+            seconds[name] = min(times)
+    return seconds

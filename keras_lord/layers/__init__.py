@@ -2,7 +2,11 @@
 
 from keras_lord.layers.adain import AdaIN
 from keras_lord.layers.class_modulation import ClassModulation
-from keras_lord.layers.input_gradient import input_gradient, set_input_gradient
+from keras_lord.layers.input_gradient import (
+    input_gradient,
+    set_input_gradient,
+    timed_input_gradient,
+)
 from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
 from keras_lord.layers.patch_matmul_conv2d import PatchMatmulConv2D
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
@@ -21,4 +25,5 @@ __all__ = [
     "VariationalContentEmbedding",
     "input_gradient",
     "set_input_gradient",
+    "timed_input_gradient",
 ]
