@@ -18,7 +18,12 @@ import statistics
 import subprocess
 import sys
 
-from keras_lord.utils.cpu import cpu_flags as machine_flags
+# Importing keras-lord sets kernel variables (TF_ENABLE_ONEDNN_OPTS, XLA_FLAGS) in this
+# process's environment; each tree's process gets the environment from before, so that it
+# makes its own choices.
+ENVIRONMENT = dict(os.environ)
+
+from keras_lord.utils.cpu import cpu_flags as machine_flags  # noqa: E402
 
 
 def cpu_flags():
@@ -29,7 +34,7 @@ def cpu_flags():
 
 def images_per_second(tree, arguments):
     tree = os.path.abspath(tree)
-    env = dict(os.environ, PYTHONPATH=tree + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(ENVIRONMENT, PYTHONPATH=tree + os.pathsep + ENVIRONMENT.get("PYTHONPATH", ""))
     script = os.path.join(tree, "benchmarks", "throughput.py")
     result = subprocess.run(
         [sys.executable, script, *arguments], env=env, capture_output=True, text=True, check=True

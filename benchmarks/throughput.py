@@ -5,6 +5,8 @@
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare precision=bfloat16
     # the convolutions' input gradients as forward convolutions (keras_lord.layers):
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare input_gradient=forward
+    # the generator's output convolution plain instead of on pixel blocks:
+    KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare blocked_convolution=plain
     # step time against the content table's size:
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --table-sizes 10000,100000,1000000
 
@@ -31,9 +33,23 @@ from compare_checkouts import cpu_flags
 from flop_count import matmul_peak_flops, training_flops_per_image
 
 from keras_lord import LordTrainer, get_preset
-from keras_lord.layers.input_gradient import INPUT_GRADIENTS, set_input_gradient
+from keras_lord.layers import set_blocked_convolution, set_input_gradient
+from keras_lord.layers.input_gradient import INPUT_GRADIENTS
+from keras_lord.layers.space_to_depth_conv2d import BLOCKED_CONVOLUTIONS
 from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.trainers.lord_trainer import PRECISIONS
+
+# Process-wide kernel choices, read when a step is traced.
+KERNEL_CHOICES = {
+    "input_gradient": set_input_gradient,
+    "blocked_convolution": set_blocked_convolution,
+}
+
+
+def apply_kernel_choices(choices):
+    """Makes the kernel choices of a configuration; call before its first step."""
+    for name, choose in KERNEL_CHOICES.items():
+        choose(choices[name])
 
 
 def build(arguments, overrides):
@@ -47,7 +63,7 @@ def build(arguments, overrides):
     if "table_rows" in settings:
         settings["num_samples"] = settings.pop("table_rows")
     stage = int(settings.pop("stage"))
-    input_gradient = settings.pop("input_gradient", arguments.input_gradient)
+    kernel_choices = {name: settings.pop(name, getattr(arguments, name)) for name in KERNEL_CHOICES}
     table_updates = settings.pop("table_updates", arguments.table_updates)
     if arguments.vgg_weights == "random":
         # For machines without the pretrained weights: the time of a step does not depend on
@@ -68,7 +84,7 @@ def build(arguments, overrides):
         "class_id": rng.integers(0, 64, arguments.batch_size).astype("int32"),
         "sample_id": rng.integers(0, trainer.num_samples, arguments.batch_size).astype("int32"),
     }
-    return trainer, batch, input_gradient
+    return trainer, batch, kernel_choices
 
 
 def tensorflow_onednn():
@@ -124,6 +140,12 @@ def add_common_arguments(parser):
         choices=INPUT_GRADIENTS,
         help="how convolution input gradients are computed (keras_lord.layers.input_gradient)",
     )
+    parser.add_argument(
+        "--blocked-convolution",
+        default="auto",
+        choices=BLOCKED_CONVOLUTIONS,
+        help="the output convolution's form (keras_lord.layers.blocked_convolution)",
+    )
 
 
 def parse_overrides(text):
@@ -166,12 +188,11 @@ def main():
         }
     built = {name: build(arguments, overrides) for name, overrides in configurations.items()}
     times = {name: [] for name in built}
-    # The first call traces and compiles the step (and, with `input_gradient=timed`, times
-    # the convolutions whose choice is not cached yet).
+    # The first call traces and compiles the step (and, with a `timed` choice, times the
+    # convolutions whose choice is not cached yet).
     first_step_seconds = {}
-    for name, (trainer, batch, input_gradient) in built.items():
-        # Read when the step is traced, i.e. in its first call.
-        set_input_gradient(input_gradient)
+    for name, (trainer, batch, kernel_choices) in built.items():
+        apply_kernel_choices(kernel_choices)
         start = time.perf_counter()
         trainer.train_on_batch(batch)
         first_step_seconds[name] = round(time.perf_counter() - start, 2)
@@ -197,7 +218,7 @@ def main():
     }
     peaks = {}
     for name, samples in times.items():
-        trainer, _, input_gradient = built[name]
+        trainer, _, kernel_choices = built[name]
         median = statistics.median(samples)
         nominal = training_flops_per_image(trainer)["total"]
         executed = training_flops_per_image(trainer, executed=True)["total"]
@@ -210,7 +231,7 @@ def main():
             "overrides": configurations[name],
             "precision": trainer.precision,
             "jit_compile": trainer.jit_compile,
-            "input_gradient": input_gradient,
+            **kernel_choices,
             "first_step_seconds": first_step_seconds[name],
             "median_step_ms": round(median * 1000, 1),
             "images_per_second": round(arguments.batch_size / median, 1),

@@ -11,8 +11,12 @@ drift of a shared machine hits both alike. keras-lord runs `train_on_batch` step
 `--fit` one `LordTrainer.fit` epoch per round, timed per batch by a callback. Prints JSON
 with the median step time and images per second of each side and their ratio.
 
+With `--authors-checkout DIR` (a checkout of https://github.com/avivga/lord-pytorch) a
+third side runs the authors' own modules (authors_step.py), and the JSON also gives the
+speedup over them.
+
 Needs PyTorch beside keras-lord (not a dependency of the library; any recent CPU or CUDA
-build).
+build), and torchvision for the authors' modules.
 """
 
 import argparse
@@ -26,13 +30,11 @@ import time
 def _keras_side(connection, arguments):
     import keras
     import numpy as np
-    from throughput import build
-
-    from keras_lord.layers.input_gradient import set_input_gradient
+    from throughput import apply_kernel_choices, build
 
     settings = argparse.Namespace(stage=1, table_updates="rowwise", **vars(arguments))
-    trainer, batch, input_gradient = build(settings, {})
-    set_input_gradient(input_gradient)
+    trainer, batch, kernel_choices = build(settings, {})
+    apply_kernel_choices(kernel_choices)
     round_size = arguments.steps_per_round * arguments.batch_size
     rng = np.random.default_rng(0)
     data = {
@@ -84,6 +86,29 @@ def _reference_side(connection, arguments):
         device=arguments.device,
     )
 
+    _serve_steps(connection, step, arguments, f"reference step in PyTorch {torch.__version__}")
+
+
+def _authors_side(connection, arguments):
+    import torch
+    from authors_step import build_authors_step
+
+    _, step = build_authors_step(
+        arguments.authors_checkout,
+        arguments.preset_settings,
+        arguments.batch_size,
+        num_samples=arguments.table_rows,
+        device=arguments.device,
+        freeze_vgg=not arguments.authors_vgg_trainable,
+    )
+
+    description = f"the authors' modules in PyTorch {torch.__version__}"
+    _serve_steps(connection, step, arguments, description)
+
+
+def _serve_steps(connection, step, arguments, description):
+    """Serves rounds of `steps_per_round` calls of `step`, each timed."""
+
     def run_round():
         times = []
         for _ in range(arguments.steps_per_round):
@@ -92,7 +117,7 @@ def _reference_side(connection, arguments):
             times.append(time.perf_counter() - start)
         return times
 
-    _serve(connection, run_round, f"reference step in PyTorch {torch.__version__}")
+    _serve(connection, run_round, description)
 
 
 def _serve(connection, run_round, description):
@@ -114,12 +139,30 @@ def main():
     parser.add_argument("--steps-per-round", type=int, default=8)
     parser.add_argument("--fit", action="store_true", help="time LordTrainer.fit epochs")
     parser.add_argument("--device", default="cpu", help="the reference's torch device")
+    parser.add_argument(
+        "--authors-checkout", help="a checkout of avivga/lord-pytorch: also time their modules"
+    )
+    parser.add_argument(
+        "--authors-vgg-trainable",
+        action="store_true",
+        help="leave their VGG16 trainable, as their train_latent does (default: frozen)",
+    )
     arguments = parser.parse_args()
+    if arguments.authors_checkout and not os.path.isfile(
+        os.path.join(arguments.authors_checkout, "model", "modules.py")
+    ):
+        parser.error(
+            f"--authors-checkout {arguments.authors_checkout} holds no model/modules.py: "
+            "give a checkout of https://github.com/avivga/lord-pytorch"
+        )
     arguments.preset_settings = get_preset(arguments.preset)
 
     context = multiprocessing.get_context("spawn")
     sides = {}
-    for name, target in (("keras_lord", _keras_side), ("reference", _reference_side)):
+    targets = [("keras_lord", _keras_side), ("reference", _reference_side)]
+    if arguments.authors_checkout:
+        targets.append(("authors", _authors_side))
+    for name, target in targets:
         parent_end, child_end = context.Pipe()
         process = context.Process(target=target, args=(child_end, arguments))
         process.start()
@@ -138,7 +181,12 @@ def main():
         "cpu_flags": cpu_flags(),
         "isa_limits": {
             name: os.environ[name]
-            for name in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "TF_ENABLE_ONEDNN_OPTS")
+            for name in (
+                "ONEDNN_MAX_CPU_ISA",
+                "ATEN_CPU_CAPABILITY",
+                "TF_ENABLE_ONEDNN_OPTS",
+                "XLA_FLAGS",
+            )
             if name in os.environ
         },
         "preset": arguments.preset,
@@ -155,9 +203,11 @@ def main():
             "median_step_ms": round(median * 1000, 1),
             "images_per_second": round(arguments.batch_size / median, 1),
         }
-    results["speedup_over_reference"] = round(
-        results["reference"]["median_step_ms"] / results["keras_lord"]["median_step_ms"], 3
-    )
+    for name in sides:
+        if name != "keras_lord":
+            results[f"speedup_over_{name}"] = round(
+                results[name]["median_step_ms"] / results["keras_lord"]["median_step_ms"], 3
+            )
     print(json.dumps(results, indent=2))
 
 

@@ -163,40 +163,6 @@ def style_grids(model, labeler, training_data, test, out: str, count: int = 6) -
     return {"num_labels": int(labeler.num_labels), "grids": grids}
 
 
-def choose_precision(requested: str) -> str:
-    """`requested`, or for `"auto"` the faster precision on this machine (logged)."""
-    if requested != "auto":
-        return requested
-    import keras
-
-    from keras_lord.utils.cpu import cpu_flags
-
-    gpu = bool(keras.config.backend() == "jax" and _jax_has_gpu()) or _tf_has_gpu()
-    flags = cpu_flags()
-    native_bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
-    if gpu or (native_bf16 and keras.config.backend() == "tensorflow"):
-        print("Precision: bfloat16 (mixed), for this machine's native bfloat16 support")
-        return "bfloat16"
-    print("Precision: float32: this CPU has no native bfloat16, where it would be slower")
-    return "float32"
-
-
-def _jax_has_gpu() -> bool:
-    import jax
-
-    return any(device.platform == "gpu" for device in jax.devices())
-
-
-def _tf_has_gpu() -> bool:
-    import keras
-
-    if keras.config.backend() != "tensorflow":
-        return False
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
 def settings_of(arguments) -> dict:
     """The run's settings: the flags given, else smoke's or the paper's values."""
     defaults = {**PAPER_SETTINGS, "pairs": 500, "images": None}
@@ -383,7 +349,7 @@ def run_example(
             batch_size=settings["batch_size"],
             latent_learning_rate=settings["latent_lr"],
             perceptual_layers=SMOKE_PERCEPTUAL_LAYERS if arguments.smoke else None,
-            precision=choose_precision(arguments.precision),
+            precision=arguments.precision,
             seed=arguments.seed,
             checkpoint_interval_seconds=arguments.checkpoint_interval,
             **ablation_settings(arguments),

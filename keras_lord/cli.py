@@ -448,9 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--precision",
-        choices=["float32", "bfloat16"],
+        choices=["float32", "bfloat16", "auto"],
         default="float32",
-        help="bfloat16 runs the networks in mixed precision (CPUs with AVX512-BF16, GPUs)",
+        help="bfloat16 runs the networks in mixed precision (CPUs with AVX512-BF16 or AMX "
+        "under TensorFlow, GPUs); auto picks it where the machine computes in it natively",
     )
     train.add_argument(
         "--eval-data",

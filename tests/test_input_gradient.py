@@ -9,7 +9,13 @@ import pytest
 from conftest import tiny_trainer, to_numpy
 from test_layers import assert_one_sgd_step_equal, conv2d_pair
 
-from keras_lord.layers import PatchMatmulConv2D, SpaceToDepthConv2D
+from keras_lord import backend
+from keras_lord.layers import (
+    PatchMatmulConv2D,
+    SpaceToDepthConv2D,
+    blocked_convolution,
+    set_blocked_convolution,
+)
 from keras_lord.layers.input_gradient import (
     ENVIRONMENT_VARIABLE,
     input_gradient,
@@ -18,6 +24,7 @@ from keras_lord.layers.input_gradient import (
     timed_choices,
     timed_input_gradient,
 )
+from keras_lord.layers.space_to_depth_conv2d import BLOCKED_CONVOLUTION_VARIABLE, timed_forms
 from keras_lord.utils.cpu import cpu_flags
 from keras_lord.utils.tuning_cache import CACHE_DIR_VARIABLE
 
@@ -30,10 +37,12 @@ TENSORFLOW_ONLY = pytest.mark.skipif(
 def default_choice(tmp_path, monkeypatch):
     # Timed choices go to a fresh cache, not the user's.
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
-    timed_choices.clear_memory()
+    for cache in (timed_choices, timed_forms):
+        cache.clear_memory()
     yield
     set_input_gradient(None)
-    timed_choices.clear_memory()
+    for cache in (timed_choices, timed_forms):
+        cache.clear_memory()
 
 
 # Odd, even and non-square kernels, "same" and "valid" padding.
@@ -121,6 +130,17 @@ def cached_entries(path):
     return machine["entries"]
 
 
+def store_choice(cache, key, choice):
+    # As another process would find the file: the stored choice changed, nothing in memory.
+    with open(cache.path) as file:
+        machines = json.load(file)
+    for machine in machines.values():
+        machine["entries"][key]["choice"] = choice
+    with open(cache.path, "w") as file:
+        json.dump(machines, file)
+    cache.clear_memory()
+
+
 SHAPE = ((None, 8, 8, 4), (3, 3, 4, 6), "same", "float32")
 SHAPE_KEY = "same:float32:(32, 8, 8, 4):(3, 3, 4, 6)"
 
@@ -136,13 +156,7 @@ def test_timed_choice_is_measured_once_and_then_read_from_the_machine_cache(monk
     # Another process on this machine reads the file instead of timing again: flip the
     # stored choice and it is the flipped one that comes back.
     flipped = {"native": "forward", "forward": "native"}[choice]
-    with open(timed_choices.path) as file:
-        machines = json.load(file)
-    for machine in machines.values():
-        machine["entries"][SHAPE_KEY]["choice"] = flipped
-    with open(timed_choices.path, "w") as file:
-        json.dump(machines, file)
-    timed_choices.clear_memory()
+    store_choice(timed_choices, SHAPE_KEY, flipped)
     assert timed_input_gradient(*SHAPE) == flipped
 
     # Other kernel settings are another machine: timed again, kept apart.
@@ -246,13 +260,88 @@ def test_a_lord_step_is_the_same_with_either_input_gradient(tiny_data):
     # The generator's blocked output convolution and the perceptual loss's VGG both take the
     # chosen gradient; one epoch from the same seed must end at the same weights.
 
+    # So does the output convolution's form (blocked or plain).
     weights = {}
-    for choice in ("native", "forward", "timed"):
-        set_input_gradient(choice)
+    choices = [
+        ("native", "blocked"),
+        ("forward", "blocked"),
+        ("timed", "timed"),
+        ("native", "plain"),
+    ]
+    for gradient, form in choices:
+        set_input_gradient(gradient)
+        set_blocked_convolution(form)
         trainer = tiny_trainer(tiny_data)
         trainer.compile()
         trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
-        weights[choice] = [to_numpy(w) for w in trainer.weights]
-    for choice in ("forward", "timed"):
-        for native, other in zip(weights["native"], weights[choice]):
-            np.testing.assert_allclose(other, native, rtol=1e-4, atol=1e-5)
+        weights[gradient, form] = [to_numpy(w) for w in trainer.weights]
+    for choice in choices[1:]:
+        for native, other in zip(weights[choices[0]], weights[choice]):
+            np.testing.assert_allclose(other, native, rtol=1e-4, atol=1e-5, err_msg=str(choice))
+
+
+@pytest.mark.parametrize("form", ["blocked", "plain", "timed"])
+def test_the_output_convolution_trains_alike_in_every_form(form):
+    rng = np.random.default_rng(5)
+    input_shape = (2, 8, 8, 5)
+    inputs = rng.normal(size=input_shape).astype("float32")
+    targets = rng.normal(size=input_shape[:3] + (3,)).astype("float32")
+    set_blocked_convolution(form)
+    layer, reference = conv2d_pair(input_shape, 7, SpaceToDepthConv2D, 3)
+    blocks = layer.computes_on_blocks(input_shape)
+    if keras.backend.backend() != "tensorflow" or form == "plain":
+        assert not blocks
+    elif form == "blocked":
+        assert blocks
+    assert_one_sgd_step_equal([layer], [reference], inputs, targets)
+
+
+def test_the_form_follows_the_setting_the_environment_and_the_cpu(monkeypatch):
+    layer = SpaceToDepthConv2D(3, 7, padding="same")
+    shape = (None, 8, 8, 4)
+    set_blocked_convolution(None)
+    monkeypatch.setenv(BLOCKED_CONVOLUTION_VARIABLE, "plain")
+    assert blocked_convolution() == "plain" and not layer.computes_on_blocks(shape)
+    monkeypatch.setenv(BLOCKED_CONVOLUTION_VARIABLE, "sideways")
+    with pytest.raises(ValueError, match="sideways.*KERAS_LORD_BLOCKED_CONVOLUTION"):
+        blocked_convolution()
+    monkeypatch.delenv(BLOCKED_CONVOLUTION_VARIABLE)
+    # "auto": blocks where they were measured faster: AVX-512 kernels, or TensorFlow's own.
+    eigen = backend.native_input_gradient_is_slow()
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    expected = eigen or "avx512f" in cpu_flags()
+    assert blocked_convolution() == ("blocked" if expected else "plain")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert blocked_convolution() == ("blocked" if eigen else "plain")
+    set_blocked_convolution("blocked")
+    assert layer.computes_on_blocks(shape) == (keras.backend.backend() == "tensorflow")
+    with pytest.raises(ValueError, match="one of"):
+        set_blocked_convolution("always")
+
+
+FORM_KEY = "2:float32:(32, 8, 8, 4):(7, 7, 4, 3)"
+
+
+@TENSORFLOW_ONLY
+def test_timed_form_is_measured_once_and_then_read_from_the_machine_cache():
+    layer = SpaceToDepthConv2D(3, 7, padding="same")
+    shape = (None, 8, 8, 4)
+    form = layer.timed_form(shape)
+    entry = cached_entries(timed_forms.path)[FORM_KEY]
+    assert set(entry["seconds"]) == {"blocked", "plain"} and min(entry["seconds"].values()) > 0
+    assert form == entry["choice"] == min(entry["seconds"], key=entry["seconds"].get)
+
+    flipped = {"blocked": "plain", "plain": "blocked"}[form]
+    store_choice(timed_forms, FORM_KEY, flipped)
+    set_blocked_convolution("timed")
+    assert layer.computes_on_blocks(shape) == (flipped == "blocked")
+
+
+def test_nothing_is_timed_where_the_layer_never_computes_on_blocks():
+    layer = SpaceToDepthConv2D(3, 7, padding="same")
+    set_blocked_convolution("timed")
+    # Odd sizes cannot be cut into blocks: no timing, on any backend.
+    assert not layer.computes_on_blocks((None, 7, 8, 4))
+    if keras.backend.backend() == "jax":
+        assert not layer.computes_on_blocks((None, 8, 8, 4))
+    assert not os.path.exists(timed_forms.path)

@@ -45,3 +45,31 @@ def test_default_loss_follows_precision(tiny_data):
 def test_unknown_precision():
     with pytest.raises(ValueError, match="precision"):
         LordTrainer(num_classes=2, num_samples=2, preset="small", precision="float16")
+    with pytest.raises(ValueError, match="auto"):
+        LordTrainer(num_classes=2, num_samples=2, preset="small", precision="fp32")
+
+
+def test_auto_precision_is_bfloat16_only_where_it_is_native(tiny_data, monkeypatch, capsys):
+    from keras_lord.trainers.precision import choose_precision, native_bfloat16
+    from keras_lord.utils.cpu import cpu_flags
+
+    on_cpu = keras.distribution.list_devices()[0].lower().startswith("cpu")
+    if on_cpu:
+        native_instructions = bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
+        expected = native_instructions and keras.backend.backend() == "tensorflow"
+        assert native_bfloat16() == expected
+        # Kernels limited below AVX512-BF16 emulate it: float32.
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+        assert not native_bfloat16()
+        assert choose_precision("auto") == "float32"
+        assert "float32" in capsys.readouterr().out
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    trainer = tiny_trainer(tiny_data, precision="auto")
+    chosen = "bfloat16" if native_bfloat16() else "float32"
+    assert f"precision {chosen}" in capsys.readouterr().out
+    assert trainer.precision == trainer.get_config()["precision"] == chosen
+    expected_dtype = "bfloat16" if chosen == "bfloat16" else "float32"
+    assert trainer.generator.get_layer("adain_conv_0").compute_dtype == expected_dtype
+    # Explicit choices are kept, and said nothing about.
+    assert choose_precision("bfloat16") == "bfloat16"
+    assert capsys.readouterr().out == ""

@@ -12,7 +12,9 @@ Each backend module provides the same names:
 - `forward_gradient_convolution(inputs, kernel, padding)`: a stride-1 convolution whose
   input gradient is a forward convolution, and `native_input_gradient_is_slow()`: whether
   that beats the backend's own gradient here (`keras_lord.layers.input_gradient`), and
-  `time_input_gradients(...)`: both ways timed on one shape (`None` where there is one way).
+  `time_input_gradients(...)`: both ways timed on one shape (`None` where there is one way),
+  and `time_convolutions(candidates, ...)`: any ways of one convolution timed (`None` where
+  keras-lord times nothing).
 
 Everything else in keras-lord is `keras.ops`. Private Keras API lives in `keras_compat`.
 """
@@ -30,12 +32,14 @@ if BACKEND == "tensorflow":
         native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
+        time_convolutions,
         time_input_gradients,
     )
 elif BACKEND == "jax":
     from keras_lord.backend.generic import (
         forward_gradient_convolution,
         native_input_gradient_is_slow,
+        time_convolutions,
         time_input_gradients,
     )
     from keras_lord.backend.jax import (
@@ -54,6 +58,7 @@ else:
         native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
+        time_convolutions,
         time_input_gradients,
     )
 
@@ -66,5 +71,6 @@ __all__ = [
     "native_input_gradient_is_slow",
     "row_gradient_train_step",
     "scatter_rows",
+    "time_convolutions",
     "time_input_gradients",
 ]

@@ -120,3 +120,19 @@ def time_input_gradients(
 
     """
     return None
+
+
+def time_convolutions(candidates: dict, *shapes_and_dtype, **options) -> None:
+    """Nothing is timed here: keras-lord's timed kernel choices are TensorFlow's.
+
+    Args:
+        candidates: `{name: convolve}`, as for the TensorFlow backend's
+            `time_convolutions`.
+        *shapes_and_dtype: its input shape, kernel shape and dtype; unused.
+        **options: its `kernel_gradient` and `repeats`; unused.
+
+    Returns:
+        `None`: callers keep their rule's choice.
+
+    """
+    return None

@@ -236,24 +236,51 @@ def time_input_gradients(
 ) -> dict:
     """Seconds of a convolution and its input gradient, with each way of computing it.
 
-    Runs eagerly even inside a trace (`tf.init_scope`), on random tensors of the given
-    shapes: one compiled call of each candidate to warm up, then the best of `repeats`.
-
     Args:
         input_shape: `(batch, height, width, in)`, fully known.
         kernel_shape: `(kernel_height, kernel_width, in, out)`.
         padding: `"same"` or `"valid"`.
         dtype: the convolution's compute dtype.
-        repeats: timed calls of each candidate.
+        repeats: timed calls of each way.
 
     Returns:
-        `{"native": seconds, "forward": seconds}`.
+        `{"native": seconds, "forward": seconds}`, from `time_convolutions`.
 
     """
     candidates = {
         "native": lambda x, k: tf.nn.conv2d(x, k, strides=1, padding=padding.upper()),
         "forward": lambda x, k: forward_gradient_convolution(x, k, padding),
     }
+    return time_convolutions(candidates, input_shape, kernel_shape, dtype, repeats=repeats)
+
+
+def time_convolutions(
+    candidates: dict,
+    input_shape: tuple,
+    kernel_shape: tuple,
+    dtype: str,
+    kernel_gradient: bool = False,
+    repeats: int = 3,
+) -> dict:
+    """Seconds of each candidate way of computing one convolution, forward and backward.
+
+    Runs eagerly even inside a trace (`tf.init_scope`), on random tensors of the given
+    shapes: one compiled call of each candidate to warm up, then the best of `repeats`.
+
+    Args:
+        candidates: `{name: convolve}`, each `convolve(inputs, kernel)` the same
+            convolution computed its own way.
+        input_shape: `(batch, height, width, in)`, fully known.
+        kernel_shape: the kernel's shape.
+        dtype: the convolution's compute dtype.
+        kernel_gradient: also time the gradient with respect to the kernel (for trained
+            layers; frozen ones need the input gradient only).
+        repeats: timed calls of each candidate.
+
+    Returns:
+        `{name: seconds}`.
+
+    """
     seconds = {}
     with tf.init_scope():
         generator = tf.random.Generator.from_seed(0)
@@ -265,13 +292,19 @@ def time_input_gradients(
             def step(inputs, kernel, convolve=convolve):
                 # Graph gradients: `tf.init_scope` pauses every `GradientTape`.
                 outputs = convolve(inputs, kernel)
-                return tf.gradients(outputs, inputs, grad_ys=outputs)[0]
+                targets = [inputs, kernel] if kernel_gradient else [inputs]
+                return tf.gradients(outputs, targets, grad_ys=outputs)
 
-            step(inputs, kernel).numpy()
+            _wait_for(step(inputs, kernel))
             times = []
             for _ in range(repeats):
                 start = time.perf_counter()
-                step(inputs, kernel).numpy()
+                _wait_for(step(inputs, kernel))
                 times.append(time.perf_counter() - start)
             seconds[name] = min(times)
     return seconds
+
+
+def _wait_for(tensors) -> None:
+    for tensor in tensors:
+        tensor.numpy()

@@ -11,12 +11,11 @@ does, and keeps the faster; the choices are stored per machine
 (`keras_lord.utils.tuning_cache`), so later processes reuse them without timing.
 """
 
-import os
-
 import keras
 from keras import ops
 
 from keras_lord import backend
+from keras_lord.utils.choice_setting import ChoiceSetting
 from keras_lord.utils.tuning_cache import TuningCache
 
 INPUT_GRADIENTS = ("auto", "native", "forward", "timed")
@@ -24,16 +23,8 @@ INPUT_GRADIENTS = ("auto", "native", "forward", "timed")
 ENVIRONMENT_VARIABLE = "KERAS_LORD_INPUT_GRADIENT"
 # The batch a shape is timed at when the traced batch size is unknown (`None`).
 TIMING_BATCH = 32
-_chosen = {"input_gradient": None}
+_setting = ChoiceSetting("convolution input gradient", INPUT_GRADIENTS, ENVIRONMENT_VARIABLE)
 timed_choices = TuningCache("input_gradients")
-
-
-def _checked(choice: str) -> str:
-    if choice not in INPUT_GRADIENTS:
-        raise ValueError(
-            f"The convolution input gradient must be one of {INPUT_GRADIENTS}; got {choice!r}."
-        )
-    return choice
 
 
 def set_input_gradient(choice: str | None) -> None:
@@ -61,7 +52,7 @@ def set_input_gradient(choice: str | None) -> None:
     ```
 
     """
-    _chosen["input_gradient"] = None if choice is None else _checked(choice)
+    _setting.set(choice)
 
 
 def input_gradient() -> str:
@@ -80,9 +71,7 @@ def input_gradient() -> str:
     ```
 
     """
-    choice = _chosen["input_gradient"]
-    if choice is None:
-        choice = _checked(os.environ.get(ENVIRONMENT_VARIABLE, "auto"))
+    choice = _setting.value()
     if choice == "auto":
         return "forward" if backend.native_input_gradient_is_slow() else "native"
     return choice
@@ -147,11 +136,7 @@ def timed_input_gradient(input_shape: tuple, kernel_shape: tuple, padding: str, 
         return "forward" if backend.native_input_gradient_is_slow() else "native"
     timed_shape = (batch or TIMING_BATCH, *rest)
     key = f"{padding}:{dtype}:{timed_shape}:{tuple(kernel_shape)}"
-    entry = timed_choices.get(key)
-    if entry is None:
-        seconds = backend.time_input_gradients(timed_shape, kernel_shape, padding, dtype)
-        if seconds is None:
-            return "native"
-        entry = {"choice": min(seconds, key=seconds.get), "seconds": seconds}
-        timed_choices.put(key, entry)
-    return entry["choice"]
+    choice = timed_choices.faster(
+        key, lambda: backend.time_input_gradients(timed_shape, kernel_shape, padding, dtype)
+    )
+    return choice or "native"

@@ -4,12 +4,83 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lord.layers.input_gradient import stride1_convolution
+from keras_lord import backend
+from keras_lord.layers.input_gradient import TIMING_BATCH, stride1_convolution
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
     positive_integer,
     same_padding_before,
 )
+from keras_lord.utils.choice_setting import ChoiceSetting
+from keras_lord.utils.cpu import cpu_flags, onednn_isa_admits
+from keras_lord.utils.tuning_cache import TuningCache
+
+BLOCKED_CONVOLUTIONS = ("auto", "blocked", "plain", "timed")
+# Read when no choice was made in code, e.g. to fix it for a whole command line run.
+BLOCKED_CONVOLUTION_VARIABLE = "KERAS_LORD_BLOCKED_CONVOLUTION"
+_setting = ChoiceSetting("blocked convolution", BLOCKED_CONVOLUTIONS, BLOCKED_CONVOLUTION_VARIABLE)
+timed_forms = TuningCache("blocked_convolutions")
+
+
+def set_blocked_convolution(choice: str | None) -> None:
+    """Chooses whether `SpaceToDepthConv2D` layers compute on pixel blocks.
+
+    Applies to layers traced after the call, as `set_input_gradient` does. The outputs
+    are the same convolution either way; only the speed differs.
+
+    Args:
+        choice: `"auto"` (the default): on blocks where that was measured faster (on a
+            CPU with oneDNN's AVX-512 kernels or with TensorFlow's own, oneDNN off), plainly
+            elsewhere (oneDNN limited to AVX2, GPUs); `"blocked"`: always on
+            blocks (where the layer can, see `SpaceToDepthConv2D`); `"plain"`: as
+            `keras.layers.Conv2D`; `"timed"`: whichever form was faster when this shape
+            was timed on this machine (at its first trace, then read from the
+            per-machine cache, as for `set_input_gradient("timed")`). `None` goes back to
+            the `KERAS_LORD_BLOCKED_CONVOLUTION` environment variable, or `"auto"`.
+
+    Raises:
+        ValueError: for any other value.
+
+    Example:
+    ```python
+    keras_lord.layers.set_blocked_convolution("timed")
+    ```
+
+    """
+    _setting.set(choice)
+
+
+def blocked_convolution() -> str:
+    """The form `SpaceToDepthConv2D` layers compute in now, with `"auto"` resolved.
+
+    Returns:
+        `"blocked"`, `"plain"`, or `"timed"` (chosen per shape by
+        `SpaceToDepthConv2D.timed_form`).
+
+    Raises:
+        ValueError: if `KERAS_LORD_BLOCKED_CONVOLUTION` holds an unknown value.
+
+    Example:
+    ```python
+    print(keras_lord.layers.blocked_convolution())  # "blocked" on an AVX-512 CPU
+    ```
+
+    """
+    choice = _setting.value()
+    if choice == "auto":
+        return "blocked" if _blocks_pay_off() else "plain"
+    return choice
+
+
+def _blocks_pay_off() -> bool:
+    # Timed per layer (docs/performance.md): blocks were faster with oneDNN's AVX-512
+    # kernels (35 against 41 ms) and with TensorFlow's own (178 against 220 ms), slower
+    # with oneDNN limited to AVX2 (83 against 42 ms).
+    if backend.native_input_gradient_is_slow():
+        return True
+    if not all(device.lower().startswith("cpu") for device in keras.distribution.list_devices()):
+        return False
+    return "avx512f" in cpu_flags() and onednn_isa_admits("512", "AMX")
 
 
 def _block_offsets(kernel_size: int, offset: int, block_size: int) -> list:
@@ -68,13 +139,16 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
     1.3x as many numbers, in shapes the matrix units fill. In LORD's `small` training step
     under TensorFlow it made the whole step 1.4 % faster in bfloat16 and 2.9 % in float32.
 
-    It applies under the TensorFlow backend with `"same"` padding, unit strides and
+    It can apply under the TensorFlow backend with `"same"` padding, unit strides and
     dilation, one group, channels-last data and a height and width divisible by
     `block_size` (the blocked convolution's input gradient computed as
     `keras_lord.layers.input_gradient()` says); otherwise the layer is exactly
-    `keras.layers.Conv2D`. Under JAX, XLA's
-    CPU compiler ran the blocked form slower than the plain one (LORD's `small` step:
-    33.6 against 44.7 images/s), so it is not used there.
+    `keras.layers.Conv2D`. Whether it does is `keras_lord.layers.blocked_convolution()`:
+    by default only on CPUs where it was measured faster (AVX-512 kernels, or TensorFlow's
+    own with oneDNN off), not with oneDNN's AVX2 kernels, where it took twice as long;
+    `set_blocked_convolution("timed")` times both forms per shape. Under
+    JAX, XLA's CPU compiler ran the blocked form slower than the plain one (LORD's `small`
+    step: 33.6 against 44.7 images/s), so it is not used there.
 
     Args:
         block_size: side of the pixel blocks. Defaults to `2`.
@@ -109,17 +183,63 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
         Returns:
             `True` under the TensorFlow backend for `"same"` padding, unit strides and
             dilation, one group, channels-last data and a height and width known and
-            divisible by `block_size`.
+            divisible by `block_size`, where `blocked_convolution()` chooses blocks
+            (`"timed"`: where `timed_form` does).
 
         """
         height, width = input_shape[1:3]
-        return (
+        if not (
             keras.backend.backend() == "tensorflow"
             and self.block_size >= 2
             and is_plain_same_convolution(self, input_shape)
             and height % self.block_size == 0
             and width % self.block_size == 0
+        ):
+            return False
+        choice = blocked_convolution()
+        if choice == "timed":
+            choice = self.timed_form(input_shape)
+        return choice == "blocked"
+
+    def timed_form(self, input_shape) -> str:
+        """The faster form of this layer's convolution for inputs of this shape, here.
+
+        The first call for a shape times both forms (forward pass and the gradients with
+        respect to inputs and kernel, best of 3, at `TIMING_BATCH` images where the batch
+        size is not known) and stores the times and the choice in the per-machine cache
+        (`keras_lord.utils.tuning_cache`); later calls, in this process or another on the
+        same machine and settings, read it from there.
+
+        Args:
+            input_shape: `(batch, height, width, channels)`; `batch` may be `None`.
+
+        Returns:
+            `"blocked"` or `"plain"`; the `"auto"` rule's answer where the backend times
+            nothing (under JAX the layer never computes on blocks).
+
+        Example:
+        ```python
+        layer = keras_lord.layers.SpaceToDepthConv2D(3, 7, padding="same")
+        print(layer.timed_form((None, 32, 32, 64)))
+        ```
+
+        """
+        batch, height, width, channels = input_shape
+        timed_shape = (batch or TIMING_BATCH, height, width, channels)
+        kernel_shape = (*self.kernel_size, channels, self.filters)
+        dtype = self.compute_dtype
+        key = f"{self.block_size}:{dtype}:{timed_shape}:{kernel_shape}"
+        candidates = {
+            "blocked": self.blocked_convolution,
+            "plain": lambda inputs, kernel: ops.conv(inputs, kernel, padding="same"),
+        }
+        choice = timed_forms.faster(
+            key,
+            lambda: backend.time_convolutions(
+                candidates, timed_shape, kernel_shape, dtype, kernel_gradient=True
+            ),
         )
+        return choice or ("blocked" if _blocks_pay_off() else "plain")
 
     def blocked_convolution(self, inputs, kernel):
         """The layer's convolution, without bias or activation, computed on pixel blocks.

@@ -20,10 +20,9 @@ from keras_lord.tables.factor_tables import (
 from keras_lord.trainers.amortization import Amortization, check_encoder_regularisers
 from keras_lord.trainers.latent_optimization import LatentOptimization
 from keras_lord.trainers.optimization import TABLE_UPDATES, build_optimizer
+from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.utils.files import atomic_keras_save
 
-# Dtype policy of the networks for each `precision`; tables and losses stay float32.
-PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
 OBJECTIVES = {1: LatentOptimization, 2: Amortization}
 # Where stage 1 takes its codes from: LORD's tables, or the paper's Table 3 ablations.
 STAGE1_CODES = ("tables", "semi_amortized", "amortized")
@@ -76,12 +75,14 @@ class LordTrainer(keras.Model):
         seed: seed of all initial weights and of the content noise: the same seed and data
             order give the same run.
         stage: `1` (latent optimisation) or `2` (amortisation); see `start_stage2`.
-        precision: `"float32"` or `"bfloat16"`: the networks and the default perceptual
-            loss's VGG then compute in bfloat16 with float32 weights (Keras'
+        precision: `"float32"`, `"bfloat16"` or `"auto"`. In bfloat16 the networks and the
+            default perceptual loss's VGG compute in bfloat16 with float32 weights (Keras'
             `"mixed_bfloat16"` policy; the frozen VGG holds its weights in bfloat16); the
             latent tables, AdaIN statistics, the output sigmoid and the losses stay in
             float32. Faster on CPUs with AVX512-BF16 or AMX under TensorFlow (1.8x on a
-            2-core AMD EPYC) and on recent GPUs.
+            2-core AMD EPYC) and on recent GPUs. `"auto"`: bfloat16 where the machine
+            computes in it natively (`keras_lord.trainers.precision.native_bfloat16`),
+            float32 elsewhere, said in a printed line; `trainer.precision` holds the choice.
         model: a `LordModel` to train instead of one built from the sizes above (which
             must then be left unset); e.g. one loaded with `keras_lord.load` to fine-tune.
         attributes: `{name: number of values}` of categorical attributes of every image
@@ -191,8 +192,7 @@ class LordTrainer(keras.Model):
         attributes = check_attributes(attributes)
         if stage not in OBJECTIVES:
             raise ValueError(f"`stage` must be 1 or 2; got {stage}.")
-        if precision not in PRECISIONS:
-            raise ValueError(f"`precision` must be one of {sorted(PRECISIONS)}; got {precision!r}.")
+        precision = choose_precision(precision)
         settings = get_preset(preset)
         sizes = {
             "image_shape": image_shape,

@@ -29,6 +29,27 @@ def cpu_flags() -> frozenset:
     return frozenset()
 
 
+def onednn_isa_admits(*markers: str) -> bool:
+    """Whether `ONEDNN_MAX_CPU_ISA`, where set, lets oneDNN use the instructions named.
+
+    Args:
+        *markers: parts of oneDNN's ISA names, e.g. `"512"` (the AVX-512 levels) or
+            `"BF16"`, `"AMX"`.
+
+    Returns:
+        True where the variable is unset or `ALL`/`DEFAULT`, or names a level containing
+        one of `markers` (oneDNN's levels include those below them).
+
+    Example:
+    ```python
+    avx512_kernels = "avx512f" in cpu_flags() and onednn_isa_admits("512", "AMX")
+    ```
+
+    """
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    return limit in ("", "ALL", "DEFAULT") or any(marker in limit for marker in markers)
+
+
 def prefer_tensorflow_onednn() -> bool:
     """Turns TensorFlow's oneDNN CPU kernels on where TensorFlow would leave them off.
 

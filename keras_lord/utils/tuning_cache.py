@@ -181,6 +181,33 @@ class TuningCache:
             )
             self._writable = False
 
+    def faster(self, key: str, time_candidates) -> str | None:
+        """The faster of the candidates measured for `key`: read, or timed now and stored.
+
+        Args:
+            key: what is measured, as a string.
+            time_candidates: called, without arguments, only when `key` has no entry yet:
+                returns `{candidate: seconds}`, or `None` where there is nothing to time.
+
+        Returns:
+            The candidate with the fewest seconds, or `None` where `time_candidates`
+            returned `None` (nothing is stored then).
+
+        Example:
+        ```python
+        choice = cache.faster("shape", lambda: {"native": 0.2, "forward": 0.1})  # "forward"
+        ```
+
+        """
+        entry = self.get(key)
+        if entry is None:
+            seconds = time_candidates()
+            if seconds is None:
+                return None
+            entry = {"choice": min(seconds, key=seconds.get), "seconds": seconds}
+            self.put(key, entry)
+        return entry["choice"]
+
     def clear_memory(self) -> None:
         """Forgets what was read, so the next `get` reads the file again."""
         self._entries = None
