@@ -12,7 +12,7 @@ from keras_lord.layers.same_convolution import (
     same_padding_before,
 )
 from keras_lord.utils.choice_setting import ChoiceSetting
-from keras_lord.utils.cpu import cpu_flags, onednn_isa_admits
+from keras_lord.utils.cpu import cpu_flags, onednn_isa_admits, runs_on_cpu
 from keras_lord.utils.tuning_cache import TuningCache
 
 BLOCKED_CONVOLUTIONS = ("auto", "blocked", "plain", "timed")
@@ -67,20 +67,17 @@ def blocked_convolution() -> str:
 
     """
     choice = _setting.value()
-    if choice == "auto":
-        return "blocked" if _blocks_pay_off() else "plain"
-    return choice
+    return _form_by_rule() if choice == "auto" else choice
 
 
-def _blocks_pay_off() -> bool:
+def _form_by_rule() -> str:
     # Timed per layer (docs/performance.md): blocks were faster with oneDNN's AVX-512
     # kernels (35 against 41 ms) and with TensorFlow's own (178 against 220 ms), slower
     # with oneDNN limited to AVX2 (83 against 42 ms).
     if backend.native_input_gradient_is_slow():
-        return True
-    if not all(device.lower().startswith("cpu") for device in keras.distribution.list_devices()):
-        return False
-    return "avx512f" in cpu_flags() and onednn_isa_admits("512", "AMX")
+        return "blocked"
+    avx512 = runs_on_cpu() and "avx512f" in cpu_flags() and onednn_isa_admits("512", "AMX")
+    return "blocked" if avx512 else "plain"
 
 
 def _block_offsets(kernel_size: int, offset: int, block_size: int) -> list:
@@ -239,7 +236,7 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
                 candidates, timed_shape, kernel_shape, dtype, kernel_gradient=True
             ),
         )
-        return choice or ("blocked" if _blocks_pay_off() else "plain")
+        return choice or _form_by_rule()
 
     def blocked_convolution(self, inputs, kernel):
         """The layer's convolution, without bias or activation, computed on pixel blocks.

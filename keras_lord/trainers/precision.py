@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_lord.utils.cpu import cpu_flags, onednn_isa_admits
+from keras_lord.utils.cpu import cpu_flags, onednn_isa_admits, runs_on_cpu
 
 # Dtype policy of the networks for each `precision`; tables and losses stay float32.
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
@@ -28,8 +28,7 @@ def native_bfloat16() -> bool:
     ```
 
     """
-    devices = keras.distribution.list_devices()
-    if devices and not devices[0].lower().startswith("cpu"):
+    if not runs_on_cpu():
         return True
     if keras.backend.backend() != "tensorflow":
         return False

@@ -29,6 +29,25 @@ def cpu_flags() -> frozenset:
     return frozenset()
 
 
+def runs_on_cpu() -> bool:
+    """Whether the Keras backend computes on the CPU here (no GPU or TPU it would use).
+
+    Returns:
+        True when Keras' default devices (`keras.distribution.list_devices()`, which lists
+        accelerators where there are any) are CPUs.
+
+    Example:
+    ```python
+    if keras_lord.utils.cpu.runs_on_cpu():
+        print(sorted(keras_lord.utils.cpu.cpu_flags()))
+    ```
+
+    """
+    import keras
+
+    return all(device.lower().startswith("cpu") for device in keras.distribution.list_devices())
+
+
 def onednn_isa_admits(*markers: str) -> bool:
     """Whether `ONEDNN_MAX_CPU_ISA`, where set, lets oneDNN use the instructions named.
 
