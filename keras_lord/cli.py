@@ -392,10 +392,13 @@ def _demo(arguments):
         output_dir=arguments.out,
         num_classes=arguments.classes,
         num_views=arguments.views,
+        held_out_classes=arguments.held_out,
         epochs=arguments.epochs,
         encoder_epochs=arguments.encoder_epochs,
         batch_size=arguments.batch_size,
         latent_learning_rate=arguments.latent_lr,
+        refine=arguments.refine,
+        seed=arguments.seed,
         force=arguments.force,
         **(
             {}
@@ -594,10 +597,13 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="train on built-in rendered objects and translate held-out ones"
     )
     demo.add_argument("--out", default="outputs/demo", help="output folder")
-    demo.add_argument("--classes", type=positive_int, default=12, help="objects to render")
+    demo.add_argument("--classes", type=positive_int, default=28, help="objects to render")
     demo.add_argument("--views", type=positive_int, default=12, help="viewpoints per object")
-    demo.add_argument("--epochs", type=positive_int, default=100, help="stage-1 epochs")
-    demo.add_argument("--encoder-epochs", type=positive_int, default=30, help="stage-2 epochs")
+    demo.add_argument(
+        "--held-out", type=positive_int, default=4, help="objects kept out of training"
+    )
+    demo.add_argument("--epochs", type=positive_int, default=20, help="stage-1 epochs")
+    demo.add_argument("--encoder-epochs", type=positive_int, default=8, help="stage-2 epochs")
     demo.add_argument("--batch-size", type=positive_int, default=8)
     demo.add_argument("--latent-lr", type=positive_float, default=3e-2)
     demo.add_argument(
@@ -606,6 +612,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how far the objects' shapes differ, 0 (one body plan) to 1 (independent); "
         "default 0.3",
     )
+    demo.add_argument(
+        "--refine",
+        action="store_true",
+        help="also translate held-out objects with class codes refined on the class image",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="seed of the training")
     demo.add_argument("--force", action="store_true", help="redo a finished run")
     demo.set_defaults(handler=_demo)
     return parser

@@ -165,6 +165,7 @@ def train_run(
     callbacks: list | None = None,
     stage2_options: dict | None = None,
     checkpoint_interval_seconds: float = 0.0,
+    reuse_finished: bool = False,
     **trainer_arguments,
 ) -> LordTrainer:
     """Trains stage 1 and stage 2 in `output_dir`, resuming whatever an earlier run left.
@@ -203,14 +204,18 @@ def train_run(
         checkpoint_interval_seconds: least time between two checkpoints
             (`ResumableCheckpoint(min_interval_seconds=...)`); 0 writes one after every
             epoch. Where epochs take seconds, checkpoints cost more than a crash would.
+        reuse_finished: return the trainer of a finished run with the same settings and
+            data (`trainer.keras`) instead of refusing it, e.g. for a job that evaluates
+            after training and was cut off in between.
         **trainer_arguments: other `LordTrainer` arguments (e.g. `adain_dim`).
 
     Returns:
         The trained `LordTrainer` (its `model` is what `model.keras` holds).
 
     Raises:
-        FileExistsError: if `output_dir` holds a finished run, or one with other settings
-            or data, and `force` is false.
+        FileExistsError: if `output_dir` holds a finished run (unless `reuse_finished` and
+            its settings and data match), or one with other settings or data, and `force`
+            is false.
         ValueError: for an unknown preset or table update mode, an image shape the preset
             cannot generate, or an argument out of range, raised before anything in
             `output_dir` is touched.
@@ -263,6 +268,8 @@ def train_run(
                 previous.setdefault("perceptual_layers", None)
                 previous.setdefault("stage2_options", {})
             finished = os.path.exists(model_path)
+            if finished and reuse_finished and previous == settings and not force:
+                return load_trainer(os.path.join(output_dir, TRAINER_FILE))
             if previous is None:
                 reason = f"holds an unreadable {RUN_FILE}"
             elif finished:

