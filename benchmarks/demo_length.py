@@ -28,7 +28,7 @@ import keras_lord
 from keras_lord.demo import SUMMARY_FILE, run_demo, synthetic_split
 from keras_lord.evaluation import class_identity_accuracy
 
-SPLITS = {"train": "seen_classes_transfer", "held_out": "held_out_classes_transfer"}
+# A split's name in the rows -> its name in the demo's summary (`<name>_transfer`).
 SPLIT_CLASSES = {"train": "seen_classes", "held_out": "held_out_classes"}
 
 
@@ -73,11 +73,12 @@ def demo_scores(configuration, seed, arguments):
         model_path = os.path.join(output_dir, "run", "model.keras")
         summary["class_identity"] = identity_of_saved_model(model_path, configuration)
     row = {"configuration": "/".join(map(str, configuration.values())), "seed": seed}
-    for split, key in SPLITS.items():
+    for split, classes in SPLIT_CLASSES.items():
+        transfer = summary[f"{classes}_transfer"]
         for baseline in ("model", "copy_content", "copy_class"):
             for metric in ("mse", "lpips"):
-                row[f"{split}.{baseline}.{metric}"] = summary[key][baseline][metric]
-        row[f"{split}.identity"] = summary["class_identity"][SPLIT_CLASSES[split]]["accuracy"]
+                row[f"{split}.{baseline}.{metric}"] = transfer[baseline][metric]
+        row[f"{split}.identity"] = summary["class_identity"][classes]["accuracy"]
     row["class_from_content_codes"] = summary["class_from_content_codes"]["accuracy"]
     row["train_seconds"] = summary["train_seconds"]
     row["total_seconds"] = summary["total_seconds"]
@@ -86,7 +87,7 @@ def demo_scores(configuration, seed, arguments):
 
 def print_row(row):
     cells = [f"{row['configuration']:>16} {str(row['seed']):>5}"]
-    for split in SPLITS:
+    for split in SPLIT_CLASSES:
         cells.append(
             " ".join(
                 f"{row[f'{split}.{baseline}.mse']:.4f}/{row[f'{split}.{baseline}.lpips']:.3f}"

@@ -10,6 +10,11 @@ from keras_lord.data.pixels import unit_float
 from keras_lord.metrics.lpips import lpips
 
 
+def _image_index(data: LordData) -> dict:
+    """`(class id, content id) -> row` of every image of `data`."""
+    return {(c, k): i for i, (c, k) in enumerate(zip(data.class_ids, data.content_ids))}
+
+
 def ground_truth_pairs(
     data: LordData, num_pairs: int = 500, seed: int = 0, truths: LordData | None = None
 ) -> tuple:
@@ -43,7 +48,7 @@ def ground_truth_pairs(
         )
     if len(np.unique(data.class_ids)) < 2:
         raise ValueError("Content transfer needs images of at least two classes.")
-    index = {(c, k): i for i, (c, k) in enumerate(zip(truths.class_ids, truths.content_ids))}
+    index = _image_index(truths)
     rng = np.random.default_rng(seed)
     first = rng.integers(0, data.num_samples, num_pairs)
     second = rng.integers(0, data.num_samples, num_pairs)
@@ -276,7 +281,7 @@ def class_identity_accuracy(
 
     """
     first, second, _ = ground_truth_pairs(data, num_pairs, seed)
-    index = {(c, k): i for i, (c, k) in enumerate(zip(data.class_ids, data.content_ids))}
+    index = _image_index(data)
     classes = np.unique(data.class_ids)
     translations = unit_float(translate(data.images[first], data.images[second]))
     kept, content_class, chance = [], [], []
