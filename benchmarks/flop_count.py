@@ -74,12 +74,14 @@ def _functional_forward_flops(model, input_spec, executed=False) -> int:
     return int(flops)
 
 
-def training_flops_per_image(trainer, executed=False) -> dict:
+def training_flops_per_image(trainer, executed=False, cached_targets=False) -> dict:
     """FLOPs per image of one training step of `trainer` in its current stage.
 
     Args:
         trainer: a `LordTrainer`.
         executed: count the products keras-lord computes instead of the nominal ones.
+        cached_targets: the targets' VGG features come from a cache (no forward pass of
+            the targets through VGG16).
 
     Returns:
         `{"generator", "vgg", "encoders", "total"}` FLOPs per image per step.
@@ -98,7 +100,10 @@ def training_flops_per_image(trainer, executed=False) -> dict:
             _functional_forward_flops(encoder, image, executed)
             for encoder in (trainer.class_encoder, trainer.content_encoder)
         )
-    parts = {"generator": 3 * generator, "vgg": 3 * vgg, "encoders": 3 * encoders}
+    # VGG16 is frozen: a forward pass of the generated images and of the targets, and
+    # the generated images' input gradient.
+    vgg_passes = 2 if cached_targets else 3
+    parts = {"generator": 3 * generator, "vgg": vgg_passes * vgg, "encoders": 3 * encoders}
     parts["total"] = sum(parts.values())
     return parts
 

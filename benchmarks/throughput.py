@@ -7,6 +7,8 @@
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare input_gradient=forward
     # the generator's output convolution plain instead of on pixel blocks:
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare blocked_convolution=plain
+    # the targets' VGG features passed through VGG16 every step instead of cached:
+    KERAS_BACKEND=tensorflow python benchmarks/throughput.py --compare target_feature_cache=off
     # step time against the content table's size:
     KERAS_BACKEND=tensorflow python benchmarks/throughput.py --table-sizes 10000,100000,1000000
 
@@ -37,6 +39,11 @@ from keras_lord.layers import set_blocked_convolution, set_input_gradient
 from keras_lord.layers.input_gradient import INPUT_GRADIENTS
 from keras_lord.layers.space_to_depth_conv2d import BLOCKED_CONVOLUTIONS
 from keras_lord.losses import VGGPerceptualLoss
+from keras_lord.losses.target_features import (
+    TARGET_FEATURE_CACHES,
+    caches_target_features,
+    compute_target_features,
+)
 from keras_lord.trainers.lord_trainer import PRECISIONS
 
 # Process-wide kernel choices, read when a step is traced.
@@ -65,6 +72,7 @@ def build(arguments, overrides):
     stage = int(settings.pop("stage"))
     kernel_choices = {name: settings.pop(name, getattr(arguments, name)) for name in KERNEL_CHOICES}
     table_updates = settings.pop("table_updates", arguments.table_updates)
+    target_feature_cache = settings.pop("target_feature_cache", arguments.target_feature_cache)
     if arguments.vgg_weights == "random":
         # For machines without the pretrained weights: the time of a step does not depend on
         # the values of the frozen VGG.
@@ -74,7 +82,7 @@ def build(arguments, overrides):
                 vgg_weights=None, dtype=PRECISIONS[settings["precision"]], name="perceptual_loss"
             )
     trainer = LordTrainer(num_classes=64, seed=0, **settings)
-    trainer.compile(table_updates=table_updates)
+    trainer.compile(table_updates=table_updates, target_feature_cache=target_feature_cache)
     if stage == 2:
         trainer.start_stage2()
     rng = np.random.default_rng(0)
@@ -84,6 +92,13 @@ def build(arguments, overrides):
         "class_id": rng.integers(0, 64, arguments.batch_size).astype("int32"),
         "sample_id": rng.integers(0, trainer.num_samples, arguments.batch_size).astype("int32"),
     }
+    # As `fit` on a dict of arrays would feed the batch (train_on_batch computes them).
+    cached = caches_target_features(
+        target_feature_cache, trainer.perceptual_loss, batch["image"].shape
+    )
+    if cached:
+        batch.update(compute_target_features(trainer.perceptual_loss, batch["image"], verbose=0))
+    kernel_choices["target_feature_cache"] = "on" if cached else "off"
     return trainer, batch, kernel_choices
 
 
@@ -145,6 +160,12 @@ def add_common_arguments(parser):
         default="auto",
         choices=BLOCKED_CONVOLUTIONS,
         help="the output convolution's form (keras_lord.layers.blocked_convolution)",
+    )
+    parser.add_argument(
+        "--target-feature-cache",
+        default="auto",
+        choices=TARGET_FEATURE_CACHES,
+        help="the targets' VGG features computed once, as fit does (LordTrainer.compile)",
     )
 
 
@@ -220,8 +241,9 @@ def main():
     for name, samples in times.items():
         trainer, _, kernel_choices = built[name]
         median = statistics.median(samples)
+        cached = kernel_choices["target_feature_cache"] == "on"
         nominal = training_flops_per_image(trainer)["total"]
-        executed = training_flops_per_image(trainer, executed=True)["total"]
+        executed = training_flops_per_image(trainer, executed=True, cached_targets=cached)["total"]
         if trainer.precision not in peaks:
             peaks[trainer.precision] = matmul_peak_flops(
                 trainer.precision, size=arguments.peak_size

@@ -11,6 +11,10 @@ drift of a shared machine hits both alike. keras-lord runs `train_on_batch` step
 `--fit` one `LordTrainer.fit` epoch per round, timed per batch by a callback. Prints JSON
 with the median step time and images per second of each side and their ratio.
 
+keras-lord's side takes the targets' VGG features from a cache where `fit` would
+(`--target-feature-cache auto`, the default; computed once, in the warm-up round); the
+reference steps compute them every step, and `--target-feature-cache off` makes it do so too.
+
 With `--authors-checkout DIR` (a checkout of https://github.com/avivga/lord-pytorch) a
 third side runs the authors' own modules (authors_step.py), and the JSON also gives the
 speedup over them.
@@ -72,7 +76,13 @@ def _keras_side(connection, arguments):
             times.append(time.perf_counter() - start)
         return times
 
-    _serve(connection, run_round, f"keras-lord on {keras.backend.backend()}")
+    cached = kernel_choices["target_feature_cache"] == "on"
+    targets = "cached" if cached else "computed every step"
+    _serve(
+        connection,
+        run_round,
+        f"keras-lord on {keras.backend.backend()}, the targets' VGG features {targets}",
+    )
 
 
 def _reference_side(connection, arguments):

@@ -108,6 +108,25 @@ def test_layers_train_alike_with_either_input_gradient(
     assert_one_sgd_step_equal([layer], [reference], inputs, targets)
 
 
+@TENSORFLOW_ONLY
+def test_an_eager_call_on_a_layers_kernel_variable_takes_the_forward_gradient():
+    # Eagerly the kernel reaches the custom gradient as a variable (as when the target
+    # features are computed before `fit`); the gradients must still reach it.
+    import tensorflow as tf
+
+    inputs = tf.constant(np.random.default_rng(5).normal(size=(2, 6, 6, 3)), "float32")
+    set_input_gradient("forward")
+    layer, reference = conv2d_pair(inputs.shape, 3, PatchMatmulConv2D)
+    results = []
+    for convolution in (layer, reference):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss = tf.reduce_sum(tf.square(convolution(inputs)))
+        results.append([loss, *tape.gradient(loss, [inputs, convolution.kernel])])
+    for forward, native in zip(*results):
+        np.testing.assert_allclose(to_numpy(forward), to_numpy(native), rtol=1e-4, atol=1e-4)
+
+
 def test_stride1_convolution_values_do_not_depend_on_the_choice():
     rng = np.random.default_rng(4)
     inputs = rng.normal(size=(2, 5, 5, 3)).astype("float32")

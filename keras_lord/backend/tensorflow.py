@@ -228,7 +228,10 @@ def forward_gradient_convolution(inputs, kernel, padding: str):
 
         return outputs, gradient
 
-    return convolve(inputs, kernel)
+    # A variable passed in would make an eager call's `tf.custom_gradient` require a
+    # `variables` argument of `gradient`; its value, read here, passes the kernel
+    # gradient on to it all the same.
+    return convolve(inputs, tf.convert_to_tensor(kernel))
 
 
 def time_input_gradients(

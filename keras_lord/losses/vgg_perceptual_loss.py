@@ -57,6 +57,9 @@ class VGGPerceptualLoss(keras.layers.Layer):
     Call arguments:
         y_true: target images `(batch, H, W, 1 or 3)` in `[0, 1]`; grayscale is tiled to RGB.
         y_pred: generated images of the same shape.
+        true_features: optional features of `y_true`, as `features(y_true)` gives them
+            (`keras_lord.losses.target_features` caches them for a training); the
+            targets' pass through VGG16 is then skipped.
 
     Returns:
         Tensor of shape `(batch,)`: the loss of each sample.
@@ -154,17 +157,18 @@ class VGGPerceptualLoss(keras.layers.Layer):
         features = self.vgg(self._prepare(images))
         return features if isinstance(features, (list, tuple)) else [features]
 
-    def call(self, y_true, y_pred):
-        # Two passes rather than one on the concatenated batch: the targets' pass then has
-        # no path to any trainable variable, so autodiff skips its backward pass.
-        true_features = self.features(ops.stop_gradient(y_true))
+    def call(self, y_true, y_pred, true_features=None):
+        if true_features is None:
+            # Two passes rather than one on the concatenated batch: the targets' pass then
+            # has no path to any trainable variable, so autodiff skips its backward pass.
+            true_features = self.features(ops.stop_gradient(y_true))
         pred_features = self.features(y_pred)
         loss = ops.zeros((ops.shape(y_true)[0],), "float32")
         for weight, true, pred in zip(self.feature_weights, true_features, pred_features):
             # Features are in the compute dtype; their differences stay there (under bfloat16
             # that halves the bytes of these passes and gives the same gradient signs), and
             # are averaged in float32.
-            difference = ops.cast(ops.abs(pred - true), "float32")
+            difference = ops.cast(ops.abs(pred - ops.cast(true, pred.dtype)), "float32")
             loss = loss + weight * ops.mean(difference, axis=(1, 2, 3))
         if self.pixel_weight:
             pixel = ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32"))

@@ -107,7 +107,7 @@ class Amortization(StageObjective):
 
     def loss(self, trainer, x, y_pred):
         reconstruction, _ = latent_optimization_loss(
-            trainer.perceptual_loss, x[IMAGE_KEY], y_pred["image"], []
+            trainer.perceptual_loss, x, y_pred["image"], []
         )
         targets = trainer.tables.codes(x)
         class_error = ops.mean(ops.square(y_pred["class_code"] - targets["class_code"]))

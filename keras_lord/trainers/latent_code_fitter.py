@@ -2,6 +2,11 @@ import keras
 import numpy as np
 
 from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
+from keras_lord.data.epoch_batches import EpochBatches
+from keras_lord.losses.target_features import (
+    caches_target_features,
+    compute_target_features,
+)
 from keras_lord.tables.factor_tables import FactorTables
 from keras_lord.trainers.losses import latent_optimization_loss
 
@@ -12,7 +17,10 @@ class LatentCodeFitter(keras.Model):
     Used by `LordModel.optimize_codes` (both codes fitted from a seeded start, with the
     stage-1 noise and penalty on the content codes) and `LordModel.refine_class_codes`
     (the class codes fitted from the class encoder's, the content codes fixed at the
-    content encoder's). Its tables are built and seeded as the trainer builds its own
+    content encoder's). The images' VGG features are computed once for all steps where
+    `LordTrainer`'s `target_feature_cache="auto"` would cache them. The batches of each
+    epoch follow `keras_lord.data.epoch_batches`, so a seeded fit is reproducible. Its
+    tables are built and seeded as the trainer builds its own
     (`FactorTables.for_lord`); the generator and perceptual loss are shared, not copied.
 
     Args:
@@ -65,6 +73,7 @@ class LatentCodeFitter(keras.Model):
                 np.asarray(fixed_content_codes, "float32")
             )
             self.tables.tables["content"].trainable = False
+        self.seed = seed
         self.built = True
 
     def call(self, inputs, training=False):
@@ -73,7 +82,7 @@ class LatentCodeFitter(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction, penalty = latent_optimization_loss(
-            self.perceptual_loss, x[IMAGE_KEY], y_pred, self.losses
+            self.perceptual_loss, x, y_pred, self.losses
         )
         return reconstruction + penalty
 
@@ -101,7 +110,15 @@ class LatentCodeFitter(keras.Model):
                 CLASS_ID_KEY: np.asarray(class_groups, dtype="int32"),
                 SAMPLE_ID_KEY: np.arange(len(images), dtype="int32"),
             }
-            self.fit(inputs, batch_size=batch_size, epochs=steps, verbose=verbose)
+            if caches_target_features("auto", self.perceptual_loss, np.shape(images)):
+                inputs.update(
+                    compute_target_features(self.perceptual_loss, images, batch_size, verbose=0)
+                )
+            shuffle_seed = self.seed
+            if shuffle_seed is None:
+                shuffle_seed = int(np.random.default_rng().integers(2**31))
+            batches = EpochBatches(inputs, batch_size, seed=shuffle_seed)
+            self.fit(batches, epochs=steps, verbose=verbose)
         finally:
             self.generator.trainable = generator_was_trainable
         return self.tables.rows("class", class_groups), self.tables.table("content")

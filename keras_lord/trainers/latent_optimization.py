@@ -67,7 +67,7 @@ class LatentOptimization(StageObjective):
 
     def loss(self, trainer, x, y_pred):
         reconstruction, penalty = latent_optimization_loss(
-            trainer.perceptual_loss, x[IMAGE_KEY], y_pred["image"], trainer.losses
+            trainer.perceptual_loss, x, y_pred["image"], trainer.losses
         )
         self.track(reconstruction=reconstruction, content_penalty=penalty)
         return reconstruction + penalty
