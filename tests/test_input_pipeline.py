@@ -75,3 +75,10 @@ def test_fit_starts_the_batch_order_where_the_checkpoint_stopped(tmp_path):
     (tmp_path / "state.json").write_text("{")
     with pytest.raises(ValueError, match="not a checkpoint state"):
         _first_epoch(0, [checkpoint])
+
+
+def test_the_tensorflow_feeder_runs_without_tf_data_autotuning():
+    # The autotuning thread sleeps up to a minute between rounds, and deleting the iterator
+    # when `fit` returned waited for it: stalls of 4 - 40 s at the end of a stage.
+    dataset, _ = tensorflow.fit_inputs(INPUTS, 8, True, 0)
+    assert dataset.options().autotune.enabled is False

@@ -126,11 +126,18 @@ def fit_inputs(
         order = tf.ensure_shape(order, [num_samples])
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
+    # Without tf.data's autotuning: its thread waits up to a minute between rounds, and
+    # deleting the iterator when `fit` returns waited for it (stalls of 4 - 40 s at the end
+    # of the demo's stages). Gathering a batch takes well under a step, so a fixed buffer
+    # of two batches keeps the step fed.
+    options = tf.data.Options()
+    options.autotune.enabled = False
     dataset = (
         tf.data.Dataset.range(first_epoch, np.iinfo("int64").max)
         .flat_map(batches_of)
         .map(lambda batch: {key: tf.gather(value, batch) for key, value in tensors.items()})
-        .prefetch(tf.data.AUTOTUNE)
+        .prefetch(2)
+        .with_options(options)
     )
     return dataset, math.ceil(num_samples / batch_size)
 
