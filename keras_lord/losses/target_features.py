@@ -138,15 +138,21 @@ def compute_target_features(
     """
     images = np.asarray(images)
     progress = keras.utils.Progbar(len(images), verbose=0 if verbose == 0 else 1)
-    batches = []
+    keys = target_feature_keys(perceptual_loss)
+    features = {}
     # Eagerly, batch by batch: a compiled `predict` would first trace and compile VGG16,
     # which costs more than it saves on the small datasets where the cache is chosen.
     for start in range(0, len(images), batch_size):
         batch = unit_float_tensor(images[start : start + batch_size])
-        batches.append([keras.ops.convert_to_numpy(f) for f in perceptual_loss.features(batch)])
+        for key, values in zip(keys, perceptual_loss.features(batch)):
+            values = keras.ops.convert_to_numpy(values)
+            if key not in features:
+                # Filled in place: batches kept and then concatenated would hold the
+                # features twice at the end.
+                features[key] = np.empty((len(images),) + values.shape[1:], values.dtype)
+            features[key][start : start + len(values)] = values
         progress.update(min(start + batch_size, len(images)))
-    keys = target_feature_keys(perceptual_loss)
-    return {key: np.concatenate(parts) for key, parts in zip(keys, zip(*batches))}
+    return features
 
 
 def cached_target_features(perceptual_loss: VGGPerceptualLoss, inputs: dict) -> list | None:
