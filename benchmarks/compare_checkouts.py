@@ -27,9 +27,14 @@ from keras_lord.utils.cpu import cpu_flags as machine_flags  # noqa: E402
 
 
 def cpu_flags():
-    """The flags that decide the fast kernels, to print with every figure."""
+    """The flags that decide the fast kernels, to print with every figure.
+
+    Under benchmarks/avx2_only.sh they are the flags the process is shown, and the list ends
+    with "avx2_only.sh" to say so.
+    """
     decisive = {"avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16", "amx_tile"}
-    return sorted(machine_flags() & decisive)
+    masked = ["avx2_only.sh"] if "avx2_only" in os.environ.get("LD_PRELOAD", "") else []
+    return sorted(machine_flags() & decisive) + masked
 
 
 def images_per_second(tree, arguments):

@@ -1,9 +1,11 @@
 """keras-lord: LORD class/content disentanglement for Keras 3."""
 
-# Before anything imports TensorFlow, which chooses its CPU kernels when it is imported.
-from keras_lord.utils.cpu import prefer_tensorflow_onednn
+# Before anything imports TensorFlow, which chooses its CPU kernels when it is imported, and
+# before JAX's first computation, when XLA reads its flags.
+from keras_lord.utils.cpu import prefer_tensorflow_onednn, prefer_xla_eigen_convolutions
 
 prefer_tensorflow_onednn()
+prefer_xla_eigen_convolutions()
 
 from keras_lord import (
     backbones,

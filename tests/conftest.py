@@ -1,5 +1,6 @@
 import dataclasses
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -102,6 +103,20 @@ def run_python(code: str, cwd) -> str:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+def json_report(code: str, *arguments: str, env: dict):
+    """Runs code in a fresh interpreter with `env` and `arguments` in `sys.argv[1:]`; returns
+    the JSON its last line of output holds."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def to_numpy(tensor):

@@ -1,12 +1,10 @@
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
-from conftest import tiny_trainer, to_numpy
+from conftest import json_report, tiny_trainer, to_numpy
 from test_layers import assert_one_sgd_step_equal, conv2d_pair
 
 from keras_lord import backend
@@ -244,14 +242,7 @@ def process_report(order, **environment):
         if key not in ("TF_ENABLE_ONEDNN_OPTS", ENVIRONMENT_VARIABLE)
     }
     env.update(environment, KERAS_BACKEND="tensorflow")
-    result = subprocess.run(
-        [sys.executable, "-c", PROCESS_REPORT, order],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json_report(PROCESS_REPORT, order, env=env)
 
 
 @TENSORFLOW_ONLY
