@@ -19,6 +19,11 @@ leakage probes on the stage-1 codes):
 Prints the CPU flags, a table and JSON.
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import argparse
 import os
 import time

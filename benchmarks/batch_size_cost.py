@@ -12,6 +12,11 @@ pays the fixed cost on few images, which is what dominates the demo's batch of 8
 the CPU flags and JSON.
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import argparse
 import os
 import time

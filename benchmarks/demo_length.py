@@ -15,6 +15,11 @@ codes, and the seconds of training and of the whole demo; then JSON with the
 CPU flags. `ONEDNN_MAX_CPU_ISA=AVX2` times it with AVX2 kernels.
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord
+
+# isort: split
 import argparse
 import json
 import os
@@ -24,7 +29,6 @@ import numpy as np
 from compare_checkouts import cpu_flags
 from time_to_quality import emit_report
 
-import keras_lord
 from keras_lord.demo import SUMMARY_FILE, run_demo, synthetic_split
 from keras_lord.evaluation import class_identity_accuracy
 

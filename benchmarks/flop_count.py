@@ -9,6 +9,11 @@ over 99 % of the work); a training step costs, per image:
   the outputs; no weight gradient).
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import statistics
 import time
 

@@ -18,6 +18,11 @@ A variant is `NAME[:key=value,...]` with keys of `LordTrainer.compile` for stage
 (`mixed_code_weight`, `class_code_weight`, `content_code_weight`, `learning_rate`, ...).
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import argparse
 import os
 import time

@@ -14,6 +14,11 @@ and the content codes' RMS against the noise std. `--trainer key=value` sets any
 JSON.
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import argparse
 import os
 import time

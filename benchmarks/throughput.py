@@ -22,6 +22,11 @@ configuration's precision; the peak resident memory (host, and accelerator where
 one) and the size of the tables' optimiser state.
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import argparse
 import json
 import resource
@@ -106,7 +111,7 @@ def tensorflow_onednn():
     """Whether TensorFlow's CPU kernels are oneDNN's here (`None` under another backend)."""
     if keras.backend.backend() != "tensorflow":
         return None
-    from keras_lord.backend.tensorflow import onednn_enabled
+    from keras_lord.utils.cpu import onednn_enabled
 
     return onednn_enabled()
 

@@ -23,6 +23,11 @@ A variant is `NAME[:key=value,...]` with keys `epochs`, `encoder_epochs`, `batch
 `LordTrainer` argument (numbers are parsed as numbers).
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import argparse
 import json
 import os

@@ -9,6 +9,11 @@ earlier report (e.g. `--precision bfloat16` against a float32 report).
     KERAS_BACKEND=tensorflow python benchmarks/transfer_report.py --out outputs/benchmark
 """
 
+# keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
+# when they load (docs/performance.md, "A CPU that shows only AVX2").
+import keras_lord  # noqa: F401
+
+# isort: split
 import argparse
 import json
 import os

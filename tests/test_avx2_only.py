@@ -39,13 +39,18 @@ int main(void) {
 @pytest.fixture(scope="module")
 def masked(tmp_path_factory):
     """Runs a command under the script, which builds its library into a fresh cache."""
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")))
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
     if subprocess.run(["bash", SCRIPT, "true"], env=env, capture_output=True).returncode == 3:
         pytest.skip("the kernel refused to make CPUID fault here (seccomp or a hypervisor)")
 
-    def run(*command):
+    def run(*command, **variables):
         return subprocess.run(
-            ["bash", SCRIPT, *command], env=env, capture_output=True, text=True, check=True
+            ["bash", SCRIPT, *command],
+            env={**env, **variables},
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
 
     return run
@@ -75,3 +80,39 @@ def test_python_sees_the_masked_flags_and_keeps_its_own_fault_handler(masked):
     assert enabled
     assert "avx2" in flags and "fma" in flags
     assert not [flag for flag in flags if flag.startswith(("avx512", "amx", "avx_vnni"))]
+
+
+# argv: the order of imports. Prints the warnings `import keras_lord` gave and whether
+# TensorFlow runs oneDNN's kernels.
+IMPORT_ORDER_REPORT = """
+import json, sys, warnings
+if sys.argv[1] == "tensorflow-first":
+    import tensorflow
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import keras_lord
+from keras_lord.utils.cpu import onednn_enabled
+print(json.dumps([[str(w.message) for w in caught], onednn_enabled()]))
+"""
+
+
+@pytest.mark.parametrize(
+    "order, setting, expected_warning, expected_onednn",
+    [
+        ("keras-lord-first", None, False, True),  # keras-lord turns oneDNN on
+        ("tensorflow-first", None, True, False),  # too late: TensorFlow left it off
+        ("tensorflow-first", "0", False, False),  # the user's own choice
+        ("tensorflow-first", "1", False, True),
+    ],
+)
+def test_tensorflow_imported_first_without_onednn_is_warned_about(
+    masked, order, setting, expected_warning, expected_onednn
+):
+    variables = {"KERAS_BACKEND": "tensorflow"}
+    if setting is not None:
+        variables["TF_ENABLE_ONEDNN_OPTS"] = setting
+    output = masked(sys.executable, "-c", IMPORT_ORDER_REPORT, order, **variables)
+    messages, onednn = json.loads(output.strip().splitlines()[-1])
+    onednn_warnings = [message for message in messages if "TF_ENABLE_ONEDNN_OPTS=1" in message]
+    assert bool(onednn_warnings) == expected_warning
+    assert onednn == expected_onednn

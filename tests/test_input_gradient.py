@@ -225,7 +225,7 @@ import json, os, sys
 if sys.argv[1] == "tensorflow-first":
     import tensorflow
 import keras_lord
-from keras_lord.backend.tensorflow import onednn_enabled
+from keras_lord.utils.cpu import onednn_enabled
 from keras_lord.layers.input_gradient import input_gradient
 print(json.dumps({
     "setting": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),

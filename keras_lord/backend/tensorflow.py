@@ -1,7 +1,6 @@
 """The TensorFlow side of the row-wise step, table row access, input feeding and conv gradients."""
 
 import math
-import os
 import time
 
 import keras
@@ -10,7 +9,7 @@ import tensorflow as tf
 
 from keras_lord.backend import keras_compat
 from keras_lord.data.epoch_batches import epoch_order
-from keras_lord.utils.cpu import cpu_flags
+from keras_lord.utils.cpu import onednn_enabled
 
 
 def gather_rows(variable, row_ids):
@@ -157,29 +156,6 @@ def native_input_gradient_is_slow() -> bool:
     if tf.config.list_logical_devices("GPU"):
         return False
     return not onednn_enabled()
-
-
-# The CPU features for which TensorFlow turns oneDNN on by default on Linux.
-ONEDNN_DEFAULT_FEATURES = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8")
-
-
-def onednn_enabled() -> bool:
-    """Whether TensorFlow runs its CPU kernels through oneDNN in this process.
-
-    Returns:
-        TensorFlow's own answer; where its private hook has moved, the same rule worked
-        out from `TF_ENABLE_ONEDNN_OPTS` and the CPU's features.
-
-    """
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):
-        setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower()
-        if setting in ("0", "false", "1", "true"):
-            return setting in ("1", "true")
-        return any(feature in cpu_flags() for feature in ONEDNN_DEFAULT_FEATURES)
 
 
 def forward_gradient_convolution(inputs, kernel, padding: str):
