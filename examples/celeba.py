@@ -29,11 +29,6 @@ PAPER_FIGURES = {"content transfer LPIPS": 0.197}
 
 
 def landmark_protocol(model, train, test, extras, pairs, seed):
-    if "landmarks" not in extras:
-        raise ValueError(
-            "The prepared CelebA has no landmarks: give --data-dir the folder with "
-            "Anno/list_landmarks_align_celeba.txt."
-        )
     landmarks = extras["landmarks"]
     transfer = content_transfer_error(
         model.translate,
@@ -62,4 +57,5 @@ if __name__ == "__main__":
         loader_options={"held_out": 1000},
         smoke_loader_options={"held_out": 4},
         extra_protocol=landmark_protocol,
+        required_extras={"landmarks": "Anno/list_landmarks_align_celeba.txt"},
     )

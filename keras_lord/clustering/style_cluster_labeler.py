@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 
 import numpy as np
 
@@ -234,7 +235,7 @@ class StyleClusterLabeler:
 
     # ------------------------------------------------------------------ saving
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Writes the fitted labeler to an `.npz` (arrays and a JSON config; no pickle).
 
         Args:
@@ -265,7 +266,7 @@ class StyleClusterLabeler:
             )
 
     @classmethod
-    def load(cls, path, verbose: bool = True) -> "StyleClusterLabeler":
+    def load(cls, path: str | os.PathLike, verbose: bool = True) -> "StyleClusterLabeler":
         """Reads a labeler `save` wrote.
 
         Args:

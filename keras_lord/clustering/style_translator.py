@@ -1,5 +1,6 @@
 """Translation into every style of a target class, or into the style of a reference image."""
 
+import keras
 import numpy as np
 
 from keras_lord.clustering.style_cluster_labeler import StyleClusterLabeler
@@ -40,7 +41,13 @@ class StyleTranslator:
 
     """
 
-    def __init__(self, model, labeler: StyleClusterLabeler, images: np.ndarray, labels):
+    def __init__(
+        self,
+        model: keras.Model,
+        labeler: StyleClusterLabeler,
+        images: np.ndarray,
+        labels: np.ndarray,
+    ):
         if labeler.num_labels is None:
             raise ValueError("The StyleClusterLabeler is not fitted: call `fit` first.")
         images = validate_images(images, name="images")

@@ -4,7 +4,7 @@ import numpy as np
 from keras import ops
 
 
-def unit_float(images) -> np.ndarray:
+def unit_float(images: np.ndarray) -> np.ndarray:
     """Numpy images as `float32` in `[0, 1]`: `uint8` is divided by 255, floats are kept.
 
     Args:
@@ -40,7 +40,7 @@ def unit_float_tensor(images):
     return ops.cast(images, "float32")
 
 
-def to_uint8(images) -> np.ndarray:
+def to_uint8(images: np.ndarray) -> np.ndarray:
     """Images in `[0, 1]` as `uint8`, rounded; `uint8` input is returned as is.
 
     Args:

@@ -1,6 +1,7 @@
 """Cars3D (Reed et al., 2015): 183 car models rendered at 24 azimuths and 4 elevations."""
 
 import io
+import os
 
 import numpy as np
 
@@ -34,7 +35,11 @@ def _read_mesh(name, content, source) -> np.ndarray:
 
 
 def cars3d(
-    data_dir, size: int = 64, held_out: int = 20, seed: int = 0, verbose: bool = True
+    data_dir: str | os.PathLike,
+    size: int = 64,
+    held_out: int = 20,
+    seed: int = 0,
+    verbose: bool = True,
 ) -> DatasetSplits:
     """Cars3D: class = car model, content = elevation x 24 + azimuth (96 views).
 

@@ -122,7 +122,11 @@ def _read_tfds(directory, verbose) -> dict:
 
 
 def celeba(
-    data_dir, size: int = 64, held_out: int = 1000, seed: int = 0, verbose: bool = True
+    data_dir: str | os.PathLike,
+    size: int = 64,
+    held_out: int = 1000,
+    seed: int = 0,
+    verbose: bool = True,
 ) -> DatasetSplits:
     """CelebA: class = identity, no content labels; `held_out` identities held out.
 

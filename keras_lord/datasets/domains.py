@@ -21,7 +21,7 @@ def _right_half(width, height):
     return width // 2, 0, width, height
 
 
-def edges2shoes(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits:
+def edges2shoes(data_dir: str | os.PathLike, size: int = 64, verbose: bool = True) -> DatasetSplits:
     """Edges2Shoes: class = domain (0 edges, 1 shoes); the publisher's train / val split.
 
     Each 256x512 file is an edge map (left) beside its photo (right); both halves are kept,
@@ -83,7 +83,11 @@ def edges2shoes(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits
 
 
 def anime(
-    data_dir, size: int = 64, held_out: float = 0.1, seed: int = 0, verbose: bool = True
+    data_dir: str | os.PathLike,
+    size: int = 64,
+    held_out: float = 0.1,
+    seed: int = 0,
+    verbose: bool = True,
 ) -> DatasetSplits:
     """Anime faces: one domain (class 0); pair with CelebA for faces-to-anime translation.
 

@@ -44,7 +44,7 @@ def _split(images, class_ids, content_ids, names, held_out, seed, info):
 
 
 def from_folder(
-    directory,
+    directory: str | os.PathLike,
     size: int = 64,
     channels: int = 3,
     held_out: float = 0.1,
@@ -100,8 +100,8 @@ def from_folder(
 
 
 def from_csv(
-    csv_path,
-    image_root=None,
+    csv_path: str | os.PathLike,
+    image_root: str | os.PathLike = None,
     size: int = 64,
     channels: int = 3,
     held_out: float = 0.1,

@@ -66,7 +66,7 @@ def read_sequences(text: str) -> dict:
 
 
 def kth(
-    data_dir,
+    data_dir: str | os.PathLike,
     size: int = 64,
     actions: tuple = ("handwaving",),
     scenarios: tuple = ("d4",),

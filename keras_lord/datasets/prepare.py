@@ -27,8 +27,8 @@ def _source_fingerprint(data_dir) -> dict:
 
 def prepare_dataset(
     name: str,
-    data_dir,
-    output_dir,
+    data_dir: str | os.PathLike,
+    output_dir: str | os.PathLike,
     force: bool = False,
     verbose: bool = True,
     **options,

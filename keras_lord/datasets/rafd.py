@@ -37,7 +37,11 @@ def _face_box(width, height):
 
 
 def rafd(
-    data_dir, size: int = 64, held_out: float = 0.1, seed: int = 0, verbose: bool = True
+    data_dir: str | os.PathLike,
+    size: int = 64,
+    held_out: float = 0.1,
+    seed: int = 0,
+    verbose: bool = True,
 ) -> DatasetSplits:
     """RaFD: class = expression (8), no content; angle, subject and gaze as extra arrays.
 

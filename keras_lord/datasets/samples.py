@@ -50,7 +50,7 @@ def mat_file(**arrays) -> bytes:
     return buffer.getvalue()
 
 
-def write_cars3d_sample(folder, num_cars: int = 5, size: int = 8) -> str:
+def write_cars3d_sample(folder: str | os.PathLike, num_cars: int = 5, size: int = 8) -> str:
     """Writes `nips2015-analogy-data.tar.gz` and the folder it extracts to, for `num_cars`.
 
     Args:
@@ -128,7 +128,9 @@ def smallnorb_part(part: str, pairs: int, seed: int, size: int = 12) -> dict:
     return {"dat": images, "cat": rows[:, 0].copy(), "info": info.copy()}
 
 
-def write_smallnorb_sample(folder, pairs_per_part: int = 60, size: int = 12) -> str:
+def write_smallnorb_sample(
+    folder: str | os.PathLike, pairs_per_part: int = 60, size: int = 12
+) -> str:
     """Writes the six SmallNORB files (`-dat.mat.gz` gzipped, as published) into `folder`.
 
     Args:
@@ -192,7 +194,9 @@ def kth_video(person: int, frames: int) -> bytes:
     return buffer.getvalue()
 
 
-def write_kth_sample(folder, archived: bool = True, sequences: dict | None = None) -> str:
+def write_kth_sample(
+    folder: str | os.PathLike, archived: bool = True, sequences: dict | None = None
+) -> str:
     """Writes KTH videos and `00sequences.txt` as published: one zip per action, or extracted.
 
     Args:
@@ -239,7 +243,7 @@ def write_kth_sample(folder, archived: bool = True, sequences: dict | None = Non
 
 
 def write_edges2shoes_sample(
-    folder, train_pairs: int = 4, val_pairs: int = 2, size: int = 64
+    folder: str | os.PathLike, train_pairs: int = 4, val_pairs: int = 2, size: int = 64
 ) -> str:
     """Writes `edges2shoes.tar.gz`: `edges2shoes/{train,val}/N_AB.jpg`, edges left of photos.
 
@@ -294,7 +298,9 @@ def write_edges2shoes_sample(
 CELEBA_LANDMARK_HEADER = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y"
 
 
-def write_celeba_sample(folder, identities: int = 6, images_per_identity: int = 3) -> str:
+def write_celeba_sample(
+    folder: str | os.PathLike, identities: int = 6, images_per_identity: int = 3
+) -> str:
     """Writes CelebA's files: aligned JPEGs, their zip, and the annotation files.
 
     The aligned 178x218 JPEGs go to `img_align_celeba/` and `img_align_celeba.zip`, the
@@ -359,7 +365,7 @@ def write_celeba_sample(folder, identities: int = 6, images_per_identity: int = 
 
 
 def write_rafd_sample(
-    folder,
+    folder: str | os.PathLike,
     expressions: tuple = ("angry", "happy", "surprised"),
     subjects: int = 3,
     angles: tuple = (45, 90),
@@ -408,7 +414,7 @@ def write_rafd_sample(
     return os.fspath(folder)
 
 
-def write_anime_sample(folder, count: int = 10) -> str:
+def write_anime_sample(folder: str | os.PathLike, count: int = 10) -> str:
     """Writes the Anime-Face-Dataset's `cropped/<n>_<year>.jpg` faces, of varied sizes.
 
     Face `n` is a flat shade `7 * n % 250`, between 40 and 90 pixels high and 3 wider,

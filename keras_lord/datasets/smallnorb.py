@@ -4,6 +4,8 @@
 lightings; 96x96 grayscale.
 """
 
+import os
+
 import numpy as np
 
 from keras_lord.datasets.norb_format import read_norb_matrix
@@ -22,7 +24,7 @@ PARTS = {
 FACTORS = {"category": 5, "instance": 10, "elevation": 9, "azimuth": 18, "lighting": 6}
 
 
-def read_smallnorb(data_dir, verbose: bool = True) -> dict:
+def read_smallnorb(data_dir: str | os.PathLike, verbose: bool = True) -> dict:
     """Reads both official parts of SmallNORB, both cameras.
 
     Args:
@@ -117,7 +119,7 @@ def _dense_ids(*factors) -> tuple:
     return ids.reshape(-1).astype("int64"), len(unique)
 
 
-def smallnorb(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits:
+def smallnorb(data_dir: str | os.PathLike, size: int = 64, verbose: bool = True) -> DatasetSplits:
     """SmallNORB as in the paper, on the official split (25 training, 25 testing instances).
 
     Class = category x instance x elevation x lighting x camera; content = azimuth.
@@ -162,7 +164,11 @@ def smallnorb(data_dir, size: int = 64, verbose: bool = True) -> DatasetSplits:
 
 
 def smallnorb_poses(
-    data_dir, size: int = 64, seed: int = 0, held_out: float = 0.1, verbose: bool = True
+    data_dir: str | os.PathLike,
+    size: int = 64,
+    seed: int = 0,
+    held_out: float = 0.1,
+    verbose: bool = True,
 ) -> DatasetSplits:
     """SmallNORB-Poses: a seeded `held_out` share of the images is held out.
 

@@ -169,7 +169,7 @@ def landmark_regression(
 
 
 def class_transfer_error(
-    model,
+    model: keras.Model,
     train: LordData,
     test: LordData,
     num_pairs: int = 500,

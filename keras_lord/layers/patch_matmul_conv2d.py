@@ -34,8 +34,8 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
       backend's own is slow); for strides, dilations, groups, `"valid"` padding or
       channels-first data exactly as `keras.layers.Conv2D`.
 
-    Args:
-        **kwargs: the arguments of `keras.layers.Conv2D` (`filters`, `kernel_size`, ...).
+    It takes the arguments of `keras.layers.Conv2D` (`filters`, `kernel_size`, ...), and
+    no others.
 
     Example:
     ```python

@@ -116,7 +116,10 @@ def _memory_bytes() -> int:
 
 
 def compute_target_features(
-    perceptual_loss: VGGPerceptualLoss, images, batch_size: int = 64, verbose="auto"
+    perceptual_loss: VGGPerceptualLoss,
+    images: np.ndarray,
+    batch_size: int = 64,
+    verbose: int = "auto",
 ) -> dict:
     """The VGG features of images, as the loss computes those of its targets.
 
@@ -180,7 +183,7 @@ def cached_target_features(perceptual_loss: VGGPerceptualLoss, inputs: dict) -> 
     return [inputs[key] for key in keys]
 
 
-def image_fingerprint(images) -> tuple:
+def image_fingerprint(images: np.ndarray) -> tuple:
     """What identifies a set of images for the cache: shape, dtype and a digest of the pixels.
 
     Args:

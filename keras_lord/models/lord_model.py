@@ -171,7 +171,7 @@ class LordModel(keras.Model):
 
     # ---------------------------------------------------------------- inference
 
-    def check_images(self, images, name: str = "images") -> np.ndarray:
+    def check_images(self, images: np.ndarray, name: str = "images") -> np.ndarray:
         """Validates images for this model and returns them as float32 in `[0, 1]`.
 
         Args:

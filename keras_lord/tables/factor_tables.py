@@ -1,5 +1,6 @@
 import keyword
 import re
+from collections.abc import Mapping
 
 import keras
 import numpy as np
@@ -18,7 +19,7 @@ CONTENT_REGULARIZATIONS = ("noise", "kl")
 _RESERVED_NAMES = {CLASS_FACTOR, CONTENT_FACTOR, "image", "sample"}
 
 
-def check_attributes(attributes) -> dict:
+def check_attributes(attributes: Mapping[str, int] | None) -> dict:
     """Validates `{attribute name: number of values}` of a multi-attribute model.
 
     Args:

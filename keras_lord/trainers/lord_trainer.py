@@ -782,7 +782,9 @@ class LordTrainer(keras.Model):
             self.tables.class_codes(ids), self.tables.rows("content", sample_ids), batch_size
         )
 
-    def attribute_shift(self, name: str, from_values, to_values) -> np.ndarray:
+    def attribute_shift(
+        self, name: str, from_values: int | np.ndarray, to_values: int | np.ndarray
+    ) -> np.ndarray:
         """How the class code moves when an attribute changes value.
 
         With the class code a sum of the class row and one row per attribute, setting

@@ -141,11 +141,31 @@ def prefer_tensorflow_onednn() -> bool:
                 "AMX), so LORD's training steps take about 1.5x as long. Import keras_lord "
                 "before keras and tensorflow, or set TF_ENABLE_ONEDNN_OPTS=1 before Python "
                 "starts (TF_ENABLE_ONEDNN_OPTS=0 keeps Eigen's kernels without this warning).",
-                stacklevel=2,
+                stacklevel=_stacklevel_outside_keras_lord(),
             )
         return False
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
     return True
+
+
+def _stacklevel_outside_keras_lord() -> int:
+    """The `stacklevel` that points a warning of its caller at the code importing keras-lord.
+
+    The warning is given while `keras_lord/__init__.py` runs, so the line to show is the
+    user's `import` above it. `warnings` steps over importlib's frames by itself; keras-lord's
+    own frames are counted here.
+    """
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    level = 1
+    frame = sys._getframe(1)  # the function that warns
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not ("importlib" in filename and "_bootstrap" in filename):
+            if not filename.startswith(package):
+                break
+            level += 1
+        frame = frame.f_back
+    return level
 
 
 def jaxlib_release() -> tuple:

@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import warnings
+from collections.abc import Callable
 
 import keras
 
@@ -181,7 +182,7 @@ class TuningCache:
             )
             self._writable = False
 
-    def faster(self, key: str, time_candidates) -> str | None:
+    def faster(self, key: str, time_candidates: Callable[[], dict | None]) -> str | None:
         """The faster of the candidates measured for `key`: read, or timed now and stored.
 
         Args:
