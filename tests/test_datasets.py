@@ -44,9 +44,15 @@ def cars_folder(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("form", ["archive", "extracted"])
+# "both": the folder holding the archive and, in a folder of its own, its extracted files:
+# each car is read once.
+@pytest.mark.parametrize("form", ["archive", "extracted", "both"])
 def test_cars3d_reads_every_view_of_every_car(cars_folder, form):
-    path = cars_folder / ("nips2015-analogy-data.tar.gz" if form == "archive" else "extracted")
+    path = {
+        "archive": cars_folder / "nips2015-analogy-data.tar.gz",
+        "extracted": cars_folder / "extracted",
+        "both": cars_folder,
+    }[form]
     splits = cars3d(path, size=8, held_out=2, seed=1, verbose=False)
     held_out = splits.info["held_out_classes"]
     assert len(held_out) == 2 and splits.train.num_classes == NUM_CARS
@@ -239,6 +245,13 @@ def test_edges2shoes_halves_and_the_publishers_split(tmp_path):
     archive = write_edges2shoes_sample(tmp_path, train_pairs=4, val_pairs=2)
     splits = edges2shoes(archive, size=16, verbose=False)
     assert splits.train.num_samples == 8 and splits.test.num_samples == 4
+    # Extracted next to the archive, into a folder of its own: each pair is read once, and
+    # train/1_AB.jpg and val/1_AB.jpg stay two pairs.
+    with tarfile.open(archive) as opened:
+        opened.extractall(tmp_path / "edges2shoes_extracted", filter="data")
+    both = edges2shoes(tmp_path, size=16, verbose=False)
+    assert both.train.num_samples == 8 and both.test.num_samples == 4
+    np.testing.assert_array_equal(both.train.images, splits.train.images)
     for data in (splits.train, splits.test):
         edges = data.class_ids == 0
         corners = data.images[:, 0, 0]
@@ -287,11 +300,13 @@ def kth_folder(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("form", ["archives", "extracted"])
+# "both": the action zips and, in another folder, the videos extracted from them.
+@pytest.mark.parametrize("form", ["archives", "extracted", "both"])
 def test_kth_frames_of_the_chosen_sequences(kth_folder, form):
     from keras_lord.datasets import kth
 
-    splits = kth(kth_folder / form, size=8, held_out=0.25, seed=3, verbose=False)
+    path = kth_folder if form == "both" else kth_folder / form
+    splits = kth(path, size=8, held_out=0.25, seed=3, verbose=False)
     expected = {  # (person, frame) of handwaving d4, the default
         (person, frame)
         for video, ranges in KTH_SEQUENCES.items()
@@ -313,7 +328,7 @@ def test_kth_frames_of_the_chosen_sequences(kth_folder, form):
     assert found == expected and splits.train.num_samples + splits.test.num_samples == 20
     assert splits.test.num_samples == 5  # a quarter, rounded
     both = kth(
-        kth_folder / form,
+        path,
         size=8,
         actions=["handwaving", "boxing"],
         scenarios="d4",

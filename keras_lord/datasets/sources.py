@@ -82,38 +82,47 @@ class DatasetSource:
     def files(self, pattern: str) -> list:
         """Every file whose path (relative to the data dir or archive root) matches.
 
+        A file found twice, in an archive and in a folder extracted from it (next to the
+        archive, or in a folder of its own name), is read once: files are the same where
+        the last path parts that `pattern` names are, and the extracted copy is kept.
+
         Args:
             pattern: an `fnmatch` pattern on `/`-separated paths; a leading `*/` also
                 matches at the top.
 
         Returns:
-            Sorted `(name, read)` pairs, `read()` returning the file's bytes. Members of a
-            tar archive are read in one pass when read in `reading_order`.
+            `(name, read)` pairs sorted by those last path parts, `read()` returning the
+            file's bytes. Members of a tar archive are read in one pass when read in
+            `reading_order`.
 
         Raises:
             DatasetFileError: if no file matches.
             ValueError: if an archive is damaged.
 
         """
+        depth = pattern.count("/") + 1
         found = {}
-        for name, read in self._entries(pattern):
-            found.setdefault(name, read)
+        for name, read, archived in self._entries(pattern):
+            key = "/".join(name.split("/")[-depth:])
+            if key not in found or (found[key][2] and not archived):
+                found[key] = (name, read, archived)
         if not found:
             raise self.missing(f"file matching {pattern!r}")
-        return sorted(found.items())
+        return [(name, read) for _, (name, read, _) in sorted(found.items())]
 
     def _entries(self, pattern):
         if os.path.isfile(self.data_dir):
             yield from self._archive_entries(self.data_dir, pattern)
             return
-        for root, _, names in os.walk(self.data_dir):
+        for root, folders, names in os.walk(self.data_dir):
+            folders.sort()
             for name in sorted(names):
                 path = os.path.join(root, name)
                 relative = os.path.relpath(path, self.data_dir).replace(os.sep, "/")
                 if _is_archive(name):
                     yield from self._archive_entries(path, pattern)
                 elif _matches(relative, pattern):
-                    yield relative, _file_reader(path)
+                    yield relative, _file_reader(path), False
 
     def _archive_entries(self, path, pattern):
         try:
@@ -121,13 +130,13 @@ class DatasetSource:
                 archive = zipfile.ZipFile(path)
                 for info in archive.infolist():
                     if not info.is_dir() and _matches(info.filename, pattern):
-                        yield info.filename, _zip_reader(archive, info.filename, self, path)
+                        yield info.filename, _zip_reader(archive, info.filename, self, path), True
             elif _is_archive(path):
                 stream = _TarStream(path, pattern, self)
                 for index, name in enumerate(stream.names):
                     reader = functools.partial(stream.read, index)
                     reader.archive_position = index
-                    yield name, reader
+                    yield name, reader, True
         except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
             raise self.damaged(os.path.basename(path), error) from error
 

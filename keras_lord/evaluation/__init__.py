@@ -1,6 +1,7 @@
 """The paper's evaluation protocols: content transfer, leakage and reconstruction."""
 
 from keras_lord.evaluation.protocols import (
+    TooFewCodesError,
     class_identity_accuracy,
     class_transfer_error,
     content_transfer_error,
@@ -14,6 +15,7 @@ from keras_lord.evaluation.protocols import (
 )
 
 __all__ = [
+    "TooFewCodesError",
     "class_identity_accuracy",
     "class_transfer_error",
     "content_transfer_error",

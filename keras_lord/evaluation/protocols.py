@@ -375,6 +375,23 @@ def content_transfer_error(
     }
 
 
+class TooFewCodesError(ValueError):
+    """The codes given to a probe cannot be split into a part to fit and a part to score."""
+
+
+def _split_fitting_every_label(labels: np.ndarray, test_size: int, seed: int) -> tuple:
+    """`(fit rows, test rows)`: one code of each label fitted, the test drawn from the rest.
+
+    The classifier then knows every label, even where some have a single code.
+    """
+    order = np.random.default_rng(seed).permutation(len(labels))
+    _, first_positions = np.unique(labels[order], return_index=True)
+    is_first = np.zeros(len(order), bool)
+    is_first[first_positions] = True
+    rest = order[~is_first]
+    return np.concatenate([order[is_first], rest[test_size:]]), rest[:test_size]
+
+
 def probe_accuracy(
     codes: np.ndarray,
     labels: np.ndarray,
@@ -383,6 +400,10 @@ def probe_accuracy(
     seed: int = 0,
 ) -> dict:
     """How well a classifier predicts labels from codes, on a held-out split.
+
+    The split is stratified where every label has codes enough for both sides. Otherwise
+    one code of each label is always fitted and the scored codes are drawn from the rest
+    (a label with a single code is then fitted, never scored).
 
     Args:
         codes: `(N, D)` codes.
@@ -397,7 +418,16 @@ def probe_accuracy(
         held-out split.
 
     Raises:
-        ValueError: for an unknown classifier, too few codes, or codes of one label.
+        ValueError: for an unknown classifier.
+        TooFewCodesError: (a `ValueError`) for fewer than 4 codes, codes of one label, or
+            no code left to score once each label has one fitted.
+
+    Example:
+    ```python
+    labels = np.repeat(np.arange(5), 40)
+    codes = np.eye(5)[labels] + np.random.default_rng(0).normal(0, 0.3, (200, 5))
+    keras_lord.evaluation.probe_accuracy(codes, labels)  # {"accuracy": 1.0, "chance": 0.2}
+    ```
 
     """
     from sklearn.linear_model import LogisticRegression
@@ -407,42 +437,47 @@ def probe_accuracy(
 
     codes = np.asarray(codes, dtype="float64")
     labels = np.asarray(labels)
-    if len(codes) < 4:
-        raise ValueError(f"Need at least 4 codes to probe; got {len(codes)}.")
     if classifier == "logistic":
         model = LogisticRegression(max_iter=2000)
     elif classifier == "mlp":
         model = MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=500, random_state=seed)
     else:
         raise ValueError(f"`classifier` must be 'logistic' or 'mlp'; got {classifier!r}.")
+    if len(codes) < 4:
+        raise TooFewCodesError(f"Need at least 4 codes to probe; got {len(codes)}.")
     label_counts = np.unique(labels, return_counts=True)[1]
     if len(label_counts) < 2:
-        raise ValueError(
+        raise TooFewCodesError(
             f"Probing needs codes of at least two labels; all {len(codes)} have one label."
         )
-    # Stratified where every label can be on both sides, so that the classifier is fitted
-    # on every label and chance is the same for any seed.
     test_size = int(np.ceil(test_fraction * len(codes)))
-    stratified = label_counts.min() >= 2 and len(label_counts) <= min(
-        test_size, len(codes) - test_size
-    )
-    train_codes, test_codes, train_labels, test_labels = train_test_split(
-        codes,
-        labels,
-        test_size=test_size,
-        random_state=seed,
-        stratify=labels if stratified else None,
-    )
-    if len(np.unique(train_labels)) < 2:
-        raise ValueError(
-            f"The {len(train_codes)} codes the probe is fitted on have one label: give at "
-            "least two codes of each label."
+    # Stratified where every label can be on both sides, so that chance is the same for
+    # any seed.
+    if label_counts.min() >= 2 and len(label_counts) <= min(test_size, len(codes) - test_size):
+        train_codes, test_codes, train_labels, test_labels = train_test_split(
+            codes, labels, test_size=test_size, random_state=seed, stratify=labels
         )
+    else:
+        fit_rows, test_rows = _split_fitting_every_label(labels, test_size, seed)
+        if not len(test_rows):
+            raise TooFewCodesError(
+                f"The {len(codes)} codes are of {len(label_counts)} labels: with one code of "
+                "each fitted, none is left to score. Give more codes than labels."
+            )
+        train_codes, train_labels = codes[fit_rows], labels[fit_rows]
+        test_codes, test_labels = codes[test_rows], labels[test_rows]
     scaler = StandardScaler().fit(train_codes)
     model.fit(scaler.transform(train_codes), train_labels)
     accuracy = float(np.mean(model.predict(scaler.transform(test_codes)) == test_labels))
     _, counts = np.unique(test_labels, return_counts=True)
     return {"accuracy": accuracy, "chance": float(counts.max() / counts.sum())}
+
+
+def _probe_or_reason(codes, labels, classifier: str, seed: int) -> dict:
+    try:
+        return probe_accuracy(codes, labels, classifier, seed=seed)
+    except TooFewCodesError as error:
+        return {"accuracy": None, "chance": None, "skipped": str(error)}
 
 
 def leakage(
@@ -454,6 +489,10 @@ def leakage(
 ) -> dict:
     """The paper's leakage probes, with logistic regression and an MLP.
 
+    A probe that the codes are too few for (`TooFewCodesError`, e.g. a tiny held-out split
+    with one image of a class) is reported, not raised, so that an evaluation after a long
+    training still gives its other figures.
+
     Args:
         class_codes: `(N, class_dim)` class codes.
         content_codes: `(N, content_dim)` content codes.
@@ -463,19 +502,27 @@ def leakage(
 
     Returns:
         `{"class_from_content": {"logistic": {...}, "mlp": {...}}}` and, with content
-        labels, `"content_from_class"` likewise; each `{"accuracy", "chance"}`. Near chance
-        is perfect disentanglement.
+        labels, `"content_from_class"` likewise; each `{"accuracy", "chance"}`, or
+        `{"accuracy": None, "chance": None, "skipped": why}`. Near chance is perfect
+        disentanglement.
+
+    Example:
+    ```python
+    class_ids = np.repeat(np.arange(4), 20)
+    report = keras_lord.evaluation.leakage(class_codes, content_codes, class_ids)
+    report["class_from_content"]["mlp"]["accuracy"]  # near 0.25: no leakage
+    ```
 
     """
     report = {
         "class_from_content": {
-            name: probe_accuracy(content_codes, class_ids, name, seed=seed)
+            name: _probe_or_reason(content_codes, class_ids, name, seed)
             for name in ("logistic", "mlp")
         }
     }
     if content_ids is not None:
         report["content_from_class"] = {
-            name: probe_accuracy(class_codes, content_ids, name, seed=seed)
+            name: _probe_or_reason(class_codes, content_ids, name, seed)
             for name in ("logistic", "mlp")
         }
     return report
