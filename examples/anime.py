@@ -35,7 +35,7 @@ def two_domains(faces: LordData, anime: LordData) -> LordData:
     )
 
 
-def prepare(arguments, settings, options):
+def prepare(arguments, settings, options, run_folder):
     anime_dir = source_folder(
         arguments, arguments.data_dir, "sample_anime", lambda folder: write_anime_sample(folder, 48)
     )
@@ -46,9 +46,10 @@ def prepare(arguments, settings, options):
         lambda folder: write_celeba_sample(folder, identities=6, images_per_identity=8),
     )
     data = os.path.join(arguments.out, "data")
-    anime = prepare_split("anime", anime_dir, os.path.join(data, "anime"), settings["size"], {})
+    size = settings["size"]
+    anime = prepare_split("anime", anime_dir, os.path.join(data, "anime"), size, {}, run_folder)
     faces = prepare_split(
-        "celeba", faces_dir, os.path.join(data, "faces"), settings["size"], options
+        "celeba", faces_dir, os.path.join(data, "faces"), size, options, run_folder
     )
     return two_domains(faces[0], anime[0]), two_domains(faces[1], anime[1]), {}
 

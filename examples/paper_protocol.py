@@ -264,13 +264,29 @@ def source_folder(arguments, given, name: str, write_sample) -> str:
         return file.read()
 
 
-def prepare_split(dataset: str, data_dir, folder, size: int, options: dict) -> tuple:
-    """Prepares `dataset` once into `folder`; returns `(train, test, test_extras)`."""
+def prepare_split(
+    dataset: str, data_dir, folder, size: int, options: dict, run_folder: str
+) -> tuple:
+    """Prepares `dataset` once into `folder`; returns `(train, test, test_extras)`.
+
+    Where `folder` was prepared from other files or options (say the landmarks were added),
+    it is prepared again unless `run_folder` holds a training on the old data.
+    """
     from keras_lord.data import LordData
-    from keras_lord.datasets.prepare import prepare_dataset
+    from keras_lord.datasets.prepare import PreparedOtherwiseError, prepare_dataset
     from keras_lord.datasets.splits import TEST_FILE, TRAIN_FILE
 
-    prepare_dataset(dataset, data_dir, folder, size=size, **options)
+    try:
+        prepare_dataset(dataset, data_dir, folder, size=size, **options)
+    except PreparedOtherwiseError:
+        if os.path.exists(run_folder):
+            raise SystemExit(
+                f"{folder} was prepared from other files or options, and {run_folder} holds "
+                "a training on that data: choose another --out, or remove both folders to "
+                "start over."
+            ) from None
+        print(f"{folder} was prepared from other files or options: preparing it again")
+        prepare_dataset(dataset, data_dir, folder, size=size, force=True, **options)
     return (
         LordData.from_npz(os.path.join(folder, TRAIN_FILE)),
         LordData.from_npz(os.path.join(folder, TEST_FILE)),
@@ -320,9 +336,9 @@ def run_example(
             with the held-out split's extra arrays (e.g. CelebA's landmarks).
         required_extras: `{array name: the publisher's file that holds it}`: extra arrays
             `extra_protocol` needs, checked once the data is prepared, before training.
-        prepare: `prepare(arguments, settings, loader_options) -> (train, test,
-            test_extras)` in place of preparing `dataset` from `--data-dir` alone (e.g.
-            faces-to-anime, from two datasets).
+        prepare: `prepare(arguments, settings, loader_options, run_folder) -> (train,
+            test, test_extras)` in place of preparing `dataset` from `--data-dir` alone
+            (e.g. faces-to-anime, from two datasets).
 
     Returns:
         The report written to `OUT/figures.json`.
@@ -335,6 +351,7 @@ def run_example(
     from keras_lord.utils.files import write_json
 
     settings = settings_of(arguments)
+    run_folder = os.path.join(arguments.out, "run")
     options = dict(loader_options or {})
     if arguments.smoke:
         options.update(smoke_loader_options or {})
@@ -342,10 +359,10 @@ def run_example(
         data_dir = source_folder(arguments, arguments.data_dir, "sample_source", write_sample)
         data_folder = os.path.join(arguments.out, "data")
         train, test, test_extras = prepare_split(
-            dataset, data_dir, data_folder, settings["size"], options
+            dataset, data_dir, data_folder, settings["size"], options, run_folder
         )
     else:
-        train, test, test_extras = prepare(arguments, settings, options)
+        train, test, test_extras = prepare(arguments, settings, options, run_folder)
     check_extras(dataset, test_extras, required_extras or {})
     prepared = (train, test)
     if settings["images"]:
@@ -363,7 +380,6 @@ def run_example(
             "evaluation needs at least 4 images of 2 classes. Give --data-dir more of the "
             "publisher's files; nothing has been trained yet."
         )
-    run_folder = os.path.join(arguments.out, "run")
     model_path = os.path.join(run_folder, MODEL_FILE)
     styles_per_class = getattr(arguments, "styles_per_class", 1)
     labeler, training_data = None, train

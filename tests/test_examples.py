@@ -3,6 +3,7 @@
 import json
 import math
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -98,6 +99,13 @@ def test_smoke_on_given_publisher_files_and_missing_data_dir(tmp_path):
     )
     assert code == 0 and "holds a finished run" in output, output
     assert json.loads((tmp_path / "out" / "figures.json").read_text())["figures"] == figures
+    # Other files into the same --out: the run there was trained on the old data.
+    other_archive = write_cars3d_sample(tmp_path / "other_downloads", num_cars=5)
+    code, output = run_example(
+        "cars3d", "--smoke", "--data-dir", other_archive, "--out", str(tmp_path / "out")
+    )
+    assert code != 0 and "holds a training on that data" in output, output
+    assert "Traceback" not in output, output
     code, output = run_example("cars3d", "--out", str(tmp_path / "other"))
     assert code == 2 and "--data-dir is required" in output
     code, output = run_example("anime", "--data-dir", archive, "--out", str(tmp_path / "other"))
@@ -113,6 +121,13 @@ def test_celeba_without_landmarks_stops_before_training(tmp_path):
     assert code != 0 and "list_landmarks_align_celeba.txt" in output, output
     assert "Traceback" not in output, output
     assert (out / "data" / "test.npz").exists() and not (out / "run").exists()
+    # With the landmarks added, the rerun prepares the data again and goes through.
+    complete = write_celeba_sample(tmp_path / "complete", identities=6, images_per_identity=4)
+    landmarks = "list_landmarks_align_celeba.txt"
+    shutil.copy(pathlib.Path(complete) / "Anno" / landmarks, pathlib.Path(downloads) / "Anno")
+    code, output = run_example("celeba", "--smoke", "--data-dir", downloads, "--out", str(out))
+    assert code == 0 and "preparing it again" in output, output
+    assert "landmark_regression" in json.loads((out / "figures.json").read_text())["report"]
 
 
 def test_a_held_out_split_of_one_class_stops_before_training(tmp_path):

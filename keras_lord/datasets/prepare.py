@@ -25,6 +25,13 @@ def _source_fingerprint(data_dir) -> dict:
     }
 
 
+class PreparedOtherwiseError(ValueError):
+    """The output folder holds a dataset prepared from other files or options.
+
+    `prepare_dataset(..., force=True)` replaces it; the files there are keras-lord's own.
+    """
+
+
 def prepare_dataset(
     name: str,
     data_dir: str | os.PathLike,
@@ -49,8 +56,9 @@ def prepare_dataset(
         The info written to `dataset.json`.
 
     Raises:
-        ValueError: for an unknown name or option, or a folder prepared otherwise (without
-            `force`).
+        ValueError: for an unknown name or option.
+        PreparedOtherwiseError: (a `ValueError`) for a folder prepared from other files or
+            options, without `force`.
         DatasetFileError: if the dataset's files are missing.
 
     Example:
@@ -94,7 +102,7 @@ def prepare_dataset(
             with open(info_path) as file:
                 return json.load(file)
         if not force:
-            raise ValueError(
+            raise PreparedOtherwiseError(
                 f"{output_dir} holds a dataset prepared from other files or options; pass "
                 "--force (force=True) to replace it, or choose another --out."
             )
