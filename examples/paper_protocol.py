@@ -346,6 +346,7 @@ def run_example(
     """
     from keras_lord.data import LordData
     from keras_lord.evaluation import evaluate_model
+    from keras_lord.evaluation.protocols import MIN_CODES
     from keras_lord.saving import MODEL_FILE, load
     from keras_lord.training_run import train_run
     from keras_lord.utils.files import write_json
@@ -371,14 +372,14 @@ def run_example(
         test = test.subset(kept)
         test_extras = {key: value[kept] for key, value in test_extras.items()}
     held_out_classes = len(np.unique(test.class_ids))
-    if held_out_classes < 2 or test.num_samples < 4:
-        # Every protocol compares classes, and a probe or regression needs 4 codes: found
-        # now, not after the training.
+    if held_out_classes < 2 or test.num_samples < MIN_CODES:
+        # Every protocol compares classes, and a probe or regression needs MIN_CODES codes:
+        # found now, not after the training.
         raise SystemExit(
             f"The held-out split of {dataset} holds {test.num_samples} images of "
             f"{held_out_classes} class{'es' if held_out_classes > 1 else ''}; the "
-            "evaluation needs at least 4 images of 2 classes. Give --data-dir more of the "
-            "publisher's files; nothing has been trained yet."
+            f"evaluation needs at least {MIN_CODES} images of 2 classes. Give --data-dir "
+            "more of the publisher's files; nothing has been trained yet."
         )
     model_path = os.path.join(run_folder, MODEL_FILE)
     styles_per_class = getattr(arguments, "styles_per_class", 1)

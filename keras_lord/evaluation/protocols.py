@@ -9,6 +9,9 @@ from keras_lord.data.lord_data import LordData
 from keras_lord.data.pixels import unit_float
 from keras_lord.metrics.lpips import lpips
 
+# The fewest codes a probe or regression is fitted and scored on.
+MIN_CODES = 4
+
 
 def _image_index(data: LordData) -> dict:
     """`(class id, content id) -> row` of every image of `data`."""
@@ -156,8 +159,8 @@ def landmark_regression(
     targets = np.asarray(landmarks, "float64").reshape(len(landmarks), -1)
     if len(codes) != len(targets):
         raise ValueError(f"Got {len(codes)} codes for {len(targets)} landmark rows.")
-    if len(codes) < 4:
-        raise ValueError(f"Need at least 4 codes to regress; got {len(codes)}.")
+    if len(codes) < MIN_CODES:
+        raise ValueError(f"Need at least {MIN_CODES} codes to regress; got {len(codes)}.")
     train_codes, test_codes, train_targets, test_targets = train_test_split(
         codes, targets, test_size=test_fraction, random_state=seed
     )
@@ -443,8 +446,8 @@ def probe_accuracy(
         model = MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=500, random_state=seed)
     else:
         raise ValueError(f"`classifier` must be 'logistic' or 'mlp'; got {classifier!r}.")
-    if len(codes) < 4:
-        raise TooFewCodesError(f"Need at least 4 codes to probe; got {len(codes)}.")
+    if len(codes) < MIN_CODES:
+        raise TooFewCodesError(f"Need at least {MIN_CODES} codes to probe; got {len(codes)}.")
     label_counts = np.unique(labels, return_counts=True)[1]
     if len(label_counts) < 2:
         raise TooFewCodesError(
