@@ -57,5 +57,7 @@ if __name__ == "__main__":
         loader_options={"held_out": 1000},
         smoke_loader_options={"held_out": 4},
         extra_protocol=landmark_protocol,
-        required_extras={"landmarks": "Anno/list_landmarks_align_celeba.txt"},
+        required_extras={
+            "landmarks": "Anno/list_landmarks_align_celeba.txt (or Kaggle's .csv of that name)"
+        },
     )

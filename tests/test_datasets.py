@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import tarfile
 
 import numpy as np
@@ -239,6 +240,36 @@ def test_celeba_from_the_zip_and_with_a_missing_image(celeba_folder, tmp_path):
         celeba(tmp_path, verbose=False)
 
 
+def test_celeba_as_kaggle_has_it(celeba_folder, tmp_path):
+    """Kaggle's copy: a doubled image folder, .csv annotations and no identities."""
+    import shutil
+
+    from keras_lord.datasets import celeba
+
+    write_celeba_sample(tmp_path, layout="kaggle")
+    with pytest.raises(DatasetFileError, match="identity_CelebA.txt.*Kaggle's leave it out"):
+        celeba(tmp_path, verbose=False)
+    shutil.copy(celeba_folder / "Anno" / "identity_CelebA.txt", tmp_path)
+    kaggle = celeba(tmp_path, size=16, held_out=2, verbose=False)
+    published = celeba(celeba_folder, size=16, held_out=2, verbose=False)
+    for split in ("train", "test"):
+        np.testing.assert_array_equal(
+            getattr(kaggle, split).class_ids, getattr(published, split).class_ids
+        )
+        kaggle_extras, published_extras = (
+            getattr(splits, f"{split}_extras") for splits in (kaggle, published)
+        )
+        assert set(kaggle_extras) == {"attributes", "landmarks", "partition"}
+        assert set(published_extras) == set(kaggle_extras)
+        for name, values in kaggle_extras.items():
+            np.testing.assert_array_equal(values, published_extras[name])
+    (tmp_path / "list_landmarks_align_celeba.csv").write_text("image_id,lefteye_x\n000001.jpg,69\n")
+    with pytest.raises(ValueError, match="list_landmarks_align_celeba.csv, line 2: 1 values"):
+        celeba(tmp_path, size=16, held_out=2, verbose=False)
+    with pytest.raises(ValueError, match="layout must be"):
+        write_celeba_sample(tmp_path / "other", layout="drive")
+
+
 def test_edges2shoes_halves_and_the_publishers_split(tmp_path):
     from keras_lord.datasets import edges2shoes
 
@@ -394,6 +425,60 @@ def test_kth_damaged_missing_and_mismatched_files(kth_folder, tmp_path, monkeypa
     command = ["prepare", "kth", "--data-dir", str(folder), "--out", str(tmp_path / "out")]
     assert main(command) == 2 and not (tmp_path / "out").exists()
     assert "pip install 'keras-lord[video]'" in capsys.readouterr().err
+
+
+def test_kth_sequences_read_as_published():
+    """Lines as the published 00sequences.txt writes them, its irregular ones included."""
+    from keras_lord.datasets.kth import read_sequences
+
+    text = (
+        "Training:   person11, 12, 13, 14, 15, 16, 17, 18\n\n"
+        "person01_boxing_d1\t\tframes\t1-95, 96-185, 186-245, 246-360\n"
+        "person07_handclapping_d2    \tframes\t1-102, 103-248\n"
+        "person07_jogging_d4\t\tframes\t1-64, 270-332, 194-264, 490-570\r\n"
+        "person13_handclapping_d3\t*missing*\n"
+    )
+    assert read_sequences(text) == {
+        "person01_boxing_d1": [(1, 95), (96, 185), (186, 245), (246, 360)],
+        "person07_handclapping_d2": [(1, 102), (103, 248)],
+        "person07_jogging_d4": [(1, 64), (270, 332), (194, 264), (490, 570)],
+    }
+    with pytest.raises(ValueError, match="lists no video's frames"):
+        read_sequences("person13_handclapping_d3\t*missing*\n")
+
+
+def test_kth_reads_the_boxing_video_the_publisher_cut_short(tmp_path, capsys):
+    """The published person01_boxing_d4 declares 370 frames and holds 304 or 305."""
+    from keras_lord.datasets import kth
+
+    sequences = {
+        "person01_boxing_d4": [(1, 106), (107, 170), (171, 245), (246, 370)],
+        "person02_boxing_d4": [(1, 12)],
+    }
+    write_kth_sample(tmp_path, archived=False, sequences=sequences)
+    video = tmp_path / "person01_boxing_d4_uncomp.avi"
+    whole = video.read_bytes()
+    frames_start = whole.index(b"movi")
+    frame_chunks = [chunk.start() for chunk in re.compile(b"00dc").finditer(whole, frames_start)]
+    after_frame_305 = frame_chunks[305]
+    # Cut between two frames (the file just ends) and inside frame 306 (the decoder fails).
+    for cut in (after_frame_305, after_frame_305 + 1000):
+        video.write_bytes(whole[:cut])
+        splits = kth(tmp_path, size=8, actions="boxing", held_out=0.1, verbose=True)
+        frames = np.concatenate([splits.train_extras["frame"], splits.test_extras["frame"]])
+        people = np.concatenate([splits.train.class_ids, splits.test.class_ids])
+        np.testing.assert_array_equal(np.sort(frames[people == 0]), np.arange(1, 306))
+        assert splits.info["cut_short_as_published"] == {
+            "person01_boxing_d4": "frames 306 - 370 are not in the file"
+        }
+        assert "person01_boxing_d4: frames 306 - 370 are not in the file" in capsys.readouterr().out
+    video.write_bytes(whole[: frame_chunks[200]])
+    with pytest.raises(ValueError, match="person01_boxing_d4_uncomp.avi.*200 frames decoded"):
+        kth(tmp_path, size=8, actions="boxing", verbose=False)
+    video.write_bytes(whole)
+    splits = kth(tmp_path, size=8, actions="boxing", held_out=0.1, verbose=False)
+    assert splits.train.num_samples + splits.test.num_samples == 370 + 12
+    assert splits.info["cut_short_as_published"] == {}
 
 
 # The loaders are NumPy and TFDS alone; one backend's run covers them.

@@ -27,13 +27,25 @@ def _lines(source, pattern):
         raise source.damaged(name, error) from error
 
 
-def _table(source, pattern, numbers: int, skip: int):
-    """`{image stem: row of numbers}` from an annotation file, header lines skipped."""
-    name, lines = _lines(source, pattern)
+def _table(source, stem: str, numbers: int, header_lines: int):
+    """`{image stem: row of numbers}` from an annotation file, header lines skipped.
+
+    The publisher's `<stem>.txt` separates by spaces after `header_lines` lines; Kaggle's
+    copy of CelebA has `<stem>.csv` files instead, comma-separated after one header line.
+    """
+    try:
+        name, lines = _lines(source, f"*{stem}.txt")
+        separator, skip = None, header_lines
+    except DatasetFileError:
+        try:
+            name, lines = _lines(source, f"*{stem}.csv")
+        except DatasetFileError:
+            raise source.missing(f"{stem}.txt (or Kaggle's {stem}.csv)") from None
+        separator, skip = ",", 1
     rows = {}
     for number, line in enumerate(lines[skip:], start=skip + 1):
-        fields = line.split()
-        if not fields:
+        fields = [field.strip() for field in line.split(separator)]
+        if not any(fields):
             continue
         try:
             values = [int(value) for value in fields[1:]]
@@ -48,16 +60,28 @@ def _table(source, pattern, numbers: int, skip: int):
     return rows
 
 
-def _optional(source, pattern, numbers, skip):
+def _optional(source, stem, numbers, header_lines):
     try:
-        return _table(source, pattern, numbers, skip)
+        return _table(source, stem, numbers, header_lines)
     except DatasetFileError:
         return None
 
 
+def _identities(source) -> dict:
+    try:
+        return _table(source, "identity_CelebA", 1, 0)
+    except DatasetFileError:
+        raise DatasetFileError(
+            f"No identity_CelebA.txt in {source.data_dir} (searched its folders and any .tar, "
+            ".tar.gz or .zip archive in it). CelebA's classes are its identities, which only "
+            "this file holds; copies such as Kaggle's leave it out. Take it from the `Anno` "
+            f"folder of the publisher's files ({PUBLISHED_AT}) and put it into the data folder."
+        ) from None
+
+
 def _read_published(data_dir) -> dict:
     source = DatasetSource(data_dir, "CelebA", PUBLISHED_AT)
-    identities = _table(source, "*identity_CelebA.txt", 1, 0)
+    identities = _identities(source)
     try:
         images = source.files("*img_align_celeba/*.jpg")
     except DatasetFileError:
@@ -75,13 +99,13 @@ def _read_published(data_dir) -> dict:
         "files": [by_stem[stem] for stem in stems],
         "identity": np.array([identities[stem][0] for stem in stems]),
     }
-    attributes = _optional(source, "*list_attr_celeba.txt", 40, 2)
+    attributes = _optional(source, "list_attr_celeba", 40, 2)
     if attributes is not None:
         record["attributes"] = np.array([attributes[stem] for stem in stems], "int8")
-    landmarks = _optional(source, "*list_landmarks_align_celeba.txt", 10, 2)
+    landmarks = _optional(source, "list_landmarks_align_celeba", 10, 2)
     if landmarks is not None:
         record["landmarks"] = np.array([landmarks[stem] for stem in stems], "float32")
-    partition = _optional(source, "*list_eval_partition.txt", 1, 0)
+    partition = _optional(source, "list_eval_partition", 1, 0)
     if partition is not None:
         record["partition"] = np.array([partition[stem][0] for stem in stems], "int8")
     return record
@@ -138,7 +162,9 @@ def celeba(
         data_dir: a folder holding `img_align_celeba/` (JPEGs), `img_align_celeba.zip` or the
             PNG set `img_align_celeba_png/`, and `identity_CelebA.txt` (the `Anno/` folder);
             `list_attr_celeba.txt`, `list_landmarks_align_celeba.txt` and
-            `list_eval_partition.txt` are read when present. Or TFDS's prepared `celeb_a`
+            `list_eval_partition.txt` are read when present, or the `.csv` files of the
+            same names that Kaggle's copy has instead (that copy lacks the identities: add
+            `identity_CelebA.txt` from the publisher's files). Or TFDS's prepared `celeb_a`
             (2.1.0 or later: a TFDS data dir, or its `celeb_a/` or version folder), whose
             splits are the official partition.
         size: image side after resizing (the paper's 64).
