@@ -131,3 +131,40 @@ def test_factor_tables_gather_and_pair_row_gradients():
     assert keras.saving.serialize_keras_object(tables)["registered_name"] == (
         "keras_lord>FactorTables"
     )
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the alarm is TensorFlow's")
+def test_predicting_with_many_models_raises_no_false_retracing_alarm():
+    """TF warns of retracing when five models each predict once; keras-lord's predicts don't."""
+    import logging
+
+    from keras_lord.utils.quiet_predict import predict_quietly
+
+    class Recorder(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.alarms = 0
+
+        def emit(self, record):
+            self.alarms += "triggered tf.function retracing" in record.getMessage()
+
+    logger = logging.getLogger("tensorflow")
+    filters = list(logger.filters)
+    inputs = np.zeros((3, 4), "float32")
+
+    def fresh_model():
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+
+    recorder = Recorder()
+    logger.addHandler(recorder)
+    try:
+        for _ in range(7):
+            fresh_model().predict(inputs, verbose=0)
+        alarms_of_plain_predict = recorder.alarms
+        outputs = [predict_quietly(fresh_model(), inputs, batch_size=2) for _ in range(7)]
+    finally:
+        logger.removeHandler(recorder)
+    assert alarms_of_plain_predict > 0
+    assert recorder.alarms == alarms_of_plain_predict
+    assert all(output.shape == (3, 2) for output in outputs)
+    assert logger.filters == filters

@@ -8,6 +8,7 @@ from keras_lord.data.validation import validate_images
 from keras_lord.models.lord_encoder import LordEncoder
 from keras_lord.models.lord_generator import LordGenerator
 from keras_lord.utils.files import atomic_keras_save
+from keras_lord.utils.quiet_predict import predict_quietly
 
 _DEFAULT_PERCEPTUAL_LOSSES = {}
 TRANSLATION_METHODS = ("encoders", "refine", "optimize")
@@ -224,10 +225,10 @@ class LordModel(keras.Model):
             raise ValueError(
                 f"Got {len(class_codes)} class codes but {len(content_codes)} content codes."
             )
-        return self.generator.predict(
+        return predict_quietly(
+            self.generator,
             {"content_code": content_codes, "class_code": class_codes},
             batch_size=batch_size,
-            verbose=0,
         )
 
     def _encode(self, encoder, images, batch_size, checked):
@@ -238,7 +239,7 @@ class LordModel(keras.Model):
                 "(`translate(..., method='optimize')`)."
             )
         images = images if checked else self.check_images(images)
-        return encoder.predict(images, batch_size=batch_size, verbose=0)
+        return predict_quietly(encoder, images, batch_size=batch_size)
 
     def encode_class(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Predicts class codes of images with the stage-2 class encoder.

@@ -5,6 +5,7 @@ from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
 from keras_lord.data.pixels import unit_float_tensor
 from keras_lord.trainers.losses import latent_optimization_loss
 from keras_lord.trainers.stage_objective import StageObjective
+from keras_lord.utils.quiet_predict import predict_quietly
 
 
 class LatentOptimization(StageObjective):
@@ -87,8 +88,8 @@ class LatentOptimization(StageObjective):
         content_codes = (
             trainer.tables.rows("content", inputs[trainer.tables.id_keys["content"]])
             if codes == "tables"
-            else trainer.model.content_encoder.predict(
-                trainer.model.check_images(inputs[IMAGE_KEY]), verbose=0
+            else predict_quietly(
+                trainer.model.content_encoder, trainer.model.check_images(inputs[IMAGE_KEY])
             )
         )
         return trainer.tables.class_codes(inputs), content_codes

@@ -1,0 +1,44 @@
+"""`Model.predict` without TensorFlow's false alarm of retracing."""
+
+import logging
+
+import keras
+import numpy as np
+
+# TensorFlow counts traces per function code, not per function, and every Keras model's
+# predict step runs the same code: the first predict of each of five models reads "5 out
+# of the last 5 calls ... triggered tf.function retracing" though none of them retraced
+# (tensorflow/tensorflow#42441). keras-lord predicts with several models in turn.
+_FALSE_ALARM = ("make_predict_function", "triggered tf.function retracing")
+
+
+class _FalseRetracingAlarm(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not all(part in message for part in _FALSE_ALARM)
+
+
+def predict_quietly(model: keras.Model, inputs, batch_size: int | None = None) -> np.ndarray:
+    """`model.predict(inputs, batch_size=batch_size, verbose=0)`, without the false alarm.
+
+    Args:
+        model: the model.
+        inputs: what `model.predict` takes.
+        batch_size: examples per batch (Keras's default when `None`).
+
+    Returns:
+        The model's outputs, as `model.predict` returns them.
+
+    Example:
+    ```python
+    codes = predict_quietly(encoder, images, batch_size=256)
+    ```
+
+    """
+    logger = logging.getLogger("tensorflow")
+    alarm = _FalseRetracingAlarm()
+    logger.addFilter(alarm)
+    try:
+        return model.predict(inputs, batch_size=batch_size, verbose=0)
+    finally:
+        logger.removeFilter(alarm)
