@@ -8,7 +8,8 @@ import numpy as np
 # TensorFlow counts traces per function code, not per function, and every Keras model's
 # predict step runs the same code: the first predict of each of five models reads "5 out
 # of the last 5 calls ... triggered tf.function retracing" though none of them retraced
-# (tensorflow/tensorflow#42441). keras-lord predicts with several models in turn.
+# (tensorflow/tensorflow#42441). keras-lord predicts with several models in turn, and TF
+# gives the alarm up to twice a process, so every evaluation printed it.
 _FALSE_ALARM = ("make_predict_function", "triggered tf.function retracing")
 
 
