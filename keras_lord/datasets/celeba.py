@@ -72,10 +72,9 @@ def _identities(source) -> dict:
         return _table(source, "identity_CelebA", 1, 0)
     except DatasetFileError:
         raise DatasetFileError(
-            f"No identity_CelebA.txt in {source.data_dir} (searched its folders and any .tar, "
-            ".tar.gz or .zip archive in it). CelebA's classes are its identities, which only "
-            "this file holds; copies such as Kaggle's leave it out. Take it from the `Anno` "
-            f"folder of the publisher's files ({PUBLISHED_AT}) and put it into the data folder."
+            f"{source.missing('identity_CelebA.txt')} CelebA's classes are its identities, "
+            "which only this file holds; copies such as Kaggle's leave it out. Take it from "
+            "the `Anno` folder of the publisher's files and put it into the data folder."
         ) from None
 
 

@@ -346,13 +346,13 @@ def write_celeba_sample(
     os.makedirs(images_dir, exist_ok=True)
     count = identities * images_per_identity
     rows = {"identities": [], "attributes": [], "landmarks": [], "partition": []}
+    points = [(25, 45), (153, 45), (89, 109), (25, 173), (153, 173)]
     for index in range(count):
         identity, shift = divmod(index, images_per_identity)
         name = f"{index + 1:06d}.jpg"
         face = np.full((218, 178, 3), 20, "uint8")
         face[45:173, 25:153] = 40 * identity % 240
         Image.fromarray(face).save(os.path.join(images_dir, name), quality=95)
-        points = [(25, 45), (153, 45), (89, 109), (25, 173), (153, 173)]
         rows["identities"].append([name, 100 + identity])
         rows["attributes"].append([name, *(1 if (index >> bit) & 1 else -1 for bit in range(40))])
         rows["landmarks"].append([name, *(value for x, y in points for value in (x + shift, y))])
@@ -373,8 +373,7 @@ def write_celeba_sample(
                 file.write("\n".join(lines) + "\n")
         return os.fspath(folder)
     with zipfile.ZipFile(os.path.join(folder, "img_align_celeba.zip"), "w") as archive:
-        for index in range(count):
-            name = f"{index + 1:06d}.jpg"
+        for name, _ in rows["identities"]:
             archive.write(os.path.join(images_dir, name), f"img_align_celeba/{name}")
     files = {
         ("Anno", "identity_CelebA.txt"): [[], rows["identities"]],
