@@ -4,7 +4,7 @@
 # LordTrainer.fit against the reference step in PyTorch on the same GPU.
 #
 # Runs on a machine with an NVIDIA GPU, a python3 with JAX (CUDA build) and PyTorch (CUDA
-# build), and keras >= 3.15 with its pure-Python needs. Where keras is missing (a lent GPU
+# build), and keras >= 3.15 with its pure-Python needs. Where keras is missing (a GPU
 # machine with no package index), put its wheels into .whl/ first, on a machine with pip:
 #
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \

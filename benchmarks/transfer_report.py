@@ -84,7 +84,7 @@ def main():
         default=SHAPE_VARIATION,
         help="the demo's objects' shape variation; the reports of 2026-11-28 used 1",
     )
-    # The reports in docs/ were taken on 12 objects from 12 views, 2 held out; the demo now
+    # The reports in docs/reports/ were taken on 12 objects from 12 views, 2 held out; the demo
     # renders more objects, so these stay fixed for `--compare` to mean something.
     parser.add_argument("--objects", type=int, default=12)
     parser.add_argument("--views", type=int, default=12)

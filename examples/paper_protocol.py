@@ -345,8 +345,7 @@ def run_example(
 
     """
     from keras_lord.data import LordData
-    from keras_lord.evaluation import evaluate_model
-    from keras_lord.evaluation.protocols import MIN_CODES
+    from keras_lord.evaluation import MIN_CODES, evaluate_model
     from keras_lord.saving import MODEL_FILE, load
     from keras_lord.training_run import train_run
     from keras_lord.utils.files import write_json

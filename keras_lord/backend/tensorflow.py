@@ -1,4 +1,4 @@
-"""The TensorFlow side of the row-wise step, table row access, input feeding and conv gradients."""
+"""The TensorFlow side of the row-wise step, table row access, input feeding and convolutions."""
 
 import math
 import time
@@ -9,7 +9,12 @@ import tensorflow as tf
 
 from keras_lord.backend import keras_compat
 from keras_lord.data.epoch_batches import epoch_order
-from keras_lord.utils.cpu import onednn_enabled
+from keras_lord.utils.cpu import (
+    NATIVE_BFLOAT16_FEATURES,
+    cpu_flags,
+    onednn_enabled,
+    onednn_isa_admits,
+)
 
 
 def gather_rows(variable, row_ids):
@@ -97,9 +102,9 @@ def fit_inputs(
     """Feeds numpy inputs to `fit` as one dataset that repeats, with `steps_per_epoch` set.
 
     Keras builds a new input iterator for every epoch of `fit`; under TensorFlow the first
-    step on a new iterator took 1 - 2 s longer than the others in 3 to 4 epochs of 5 (LORD's
-    `small` step, batch 64: about 10 % of such an epoch). Fed a dataset that repeats, `fit`
-    keeps one iterator. Each pass is one epoch: the same batches Keras would make, the last
+    step on a new iterator often takes much longer than the others, a sizeable share of a
+    short epoch (`docs/performance.md`). Fed a dataset that repeats, `fit` keeps one
+    iterator. Each pass is one epoch: the same batches Keras would make, the last
     one partial, in the order `epoch_order` gives that epoch.
 
     Args:
@@ -126,8 +131,8 @@ def fit_inputs(
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
     # Without tf.data's autotuning: its thread waits up to a minute between rounds, and
-    # deleting the iterator when `fit` returns waited for it (stalls of 4 - 40 s at the end
-    # of the demo's stages). Gathering a batch takes well under a step, so a fixed buffer
+    # deleting the iterator when `fit` returns waited for it (long stalls at the end of a
+    # stage). Gathering a batch takes well under a step, so a fixed buffer
     # of two batches keeps the step fed.
     options = tf.data.Options()
     options.autotune.enabled = False
@@ -146,8 +151,8 @@ def native_input_gradient_is_slow() -> bool:
 
     TensorFlow turns oneDNN on by default only on CPUs with AVX512-VNNI, AVX512-BF16,
     AVX-VNNI or AMX (or with `TF_ENABLE_ONEDNN_OPTS=1`). Elsewhere, e.g. on AVX2-only CPUs,
-    its Eigen `Conv2DBackpropInput` takes 1.2 - 7x the time of the same sum computed as a
-    forward convolution (`docs/performance.md`). GPUs have their own kernels.
+    its Eigen `Conv2DBackpropInput` takes up to several times as long as the same sum
+    computed as a forward convolution (`docs/performance.md`). GPUs have their own kernels.
 
     Returns:
         `True` when convolutions run on the CPU without oneDNN.
@@ -156,6 +161,61 @@ def native_input_gradient_is_slow() -> bool:
     if tf.config.list_logical_devices("GPU"):
         return False
     return not onednn_enabled()
+
+
+def upsampled_convolution_form() -> str:
+    """How `keras_lord.layers.UpsampleConv2D` convolves without upsampling first.
+
+    Returns:
+        `"transposed"`: one transposed convolution with a kernel summed from the layer's
+        (`UpsampleConv2D.transposed_convolution`), which TensorFlow's kernels ran faster
+        than the per-phase form (`docs/performance.md`).
+
+    Example:
+    ```python
+    print(keras_lord.backend.upsampled_convolution_form())  # "transposed" or "phase"
+    ```
+
+    """
+    return "transposed"
+
+
+def blocked_convolutions_can_pay() -> bool:
+    """Whether convolutions to few channels may run faster on pixel blocks here.
+
+    Returns:
+        `True`: TensorFlow's CPU kernels ran `keras_lord.layers.SpaceToDepthConv2D`'s
+        blocked form faster on some CPUs (`docs/performance.md`); on which ones is
+        `keras_lord.layers.blocked_convolution()`'s rule.
+
+    Example:
+    ```python
+    print(keras_lord.backend.blocked_convolutions_can_pay())
+    ```
+
+    """
+    return True
+
+
+def native_cpu_bfloat16() -> bool:
+    """Whether TensorFlow computes the networks faster in bfloat16 on this CPU.
+
+    oneDNN computes bfloat16 natively with AVX512-BF16 or AMX, unless
+    `ONEDNN_MAX_CPU_ISA` limits it below them; elsewhere it emulates bfloat16, more slowly
+    than it computes float32 (`docs/performance.md`).
+
+    Returns:
+        Whether the CPU has those instructions and oneDNN may use them.
+
+    Example:
+    ```python
+    print(keras_lord.backend.native_cpu_bfloat16())
+    ```
+
+    """
+    return onednn_isa_admits("BF16", "AMX") and any(
+        feature in cpu_flags() for feature in NATIVE_BFLOAT16_FEATURES
+    )
 
 
 def forward_gradient_convolution(inputs, kernel, padding: str):

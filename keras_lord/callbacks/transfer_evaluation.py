@@ -9,7 +9,7 @@ import numpy as np
 
 from keras_lord.data.lord_data import LordData
 from keras_lord.data.pixels import unit_float
-from keras_lord.evaluation.protocols import ground_truth_pairs, image_errors
+from keras_lord.evaluation import ground_truth_pairs, image_errors
 
 FIELDS = ("stage", "epoch", "train_seconds", "mse", "lpips")
 
@@ -86,7 +86,8 @@ class TransferEvaluation(keras.callbacks.Callback):
         self._epochs_in_fit = None
 
     def on_train_begin(self, logs=None):
-        if self.training_rows and self.model.stage == 1 and self.model.attributes:
+        stage1_rows = self.training_rows and not self.model.encoders_hold_codes()
+        if stage1_rows and self.model.attributes:
             raise ValueError(
                 "`TransferEvaluation(training_rows=True)` rebuilds stage-1 codes from class "
                 "and sample ids only, but this trainer also has the attributes "
@@ -100,8 +101,7 @@ class TransferEvaluation(keras.callbacks.Callback):
         last = self._epochs_in_fit is not None and epoch + 1 == self._epochs_in_fit
         if (epoch + 1) % self.every and not last:
             return
-        encoders_hold_codes = self.model.stage == 2 or self.model.stage1_codes == "amortized"
-        if not (self.training_rows or encoders_hold_codes):
+        if not (self.training_rows or self.model.encoders_hold_codes()):
             return
         train_seconds = time.perf_counter() - self._started - self._evaluation_seconds
         evaluation_start = time.perf_counter()

@@ -71,20 +71,14 @@ class StyleClusterLabeler:
         batch_size: int = 64,
         verbose: bool = True,
     ):
-        from keras_lord.backbones.vgg16 import VGG16_LAYER_ORDER
+        from keras_lord.backbones.vgg16 import check_vgg16_layers
 
         if int(styles_per_class) != styles_per_class or styles_per_class < 1:
             raise ValueError(f"`styles_per_class` must be an integer >= 1; got {styles_per_class}.")
         if statistics not in STATISTICS:
             raise ValueError(f"`statistics` must be one of {STATISTICS}; got {statistics!r}.")
-        unknown = [layer for layer in feature_layers if layer not in VGG16_LAYER_ORDER]
-        if unknown or not feature_layers:
-            raise ValueError(
-                f"Unknown VGG16 layers {unknown or feature_layers}; choose from "
-                f"{', '.join(VGG16_LAYER_ORDER)}."
-            )
         self.styles_per_class = int(styles_per_class)
-        self.feature_layers = tuple(feature_layers)
+        self.feature_layers = check_vgg16_layers(feature_layers)
         self.statistics = statistics
         self.seed = int(seed)
         self.batch_size = int(batch_size)

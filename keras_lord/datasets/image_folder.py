@@ -4,28 +4,19 @@ import csv
 import os
 
 import numpy as np
-from PIL import Image
 
+from keras_lord.data.image_files import read_image_file
 from keras_lord.datasets.resizing import resize_images
 from keras_lord.datasets.splits import DatasetSplits, held_out_rows, split_by_rows
 
 IMAGE_ENDINGS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
-def _read_picture(path, channels):
-    try:
-        with Image.open(path) as picture:
-            picture.load()
-            return np.asarray(picture.convert("L" if channels == 1 else "RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ValueError(f"{path} is not an image that can be read ({error}).") from error
-
-
 def _load_pictures(paths, size, channels, skip_unreadable, verbose):
     pictures, kept, skipped = [], [], []
     for index, path in enumerate(paths):
         try:
-            pictures.append(_read_picture(path, channels))
+            pictures.append(read_image_file(path, channels))
             kept.append(index)
         except ValueError as error:
             if not skip_unreadable:

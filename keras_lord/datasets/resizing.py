@@ -7,6 +7,7 @@ import keras
 import numpy as np
 from PIL import Image
 
+from keras_lord.data.image_files import open_image_file
 from keras_lord.datasets.sources import reading_order
 
 
@@ -73,11 +74,10 @@ def decode_images(
         `crop` is a list.
 
     Raises:
-        ValueError: naming the first file that is not a readable image.
+        ValueError: naming the first file that is not a readable image (decoded by
+            `keras_lord.data.image_files`' rule for 16-bit, palette and alpha pixels).
 
     """
-    import io
-
     crops = crop if isinstance(crop, (list, tuple)) else [crop]
     shape = (len(files), size, size, channels)
     if out is None:
@@ -92,11 +92,7 @@ def decode_images(
     def decode(position):
         index = order[position]
         name, read = files[index]
-        try:
-            with Image.open(io.BytesIO(read())) as picture:
-                picture = picture.convert("L" if channels == 1 else "RGB")
-        except (OSError, ValueError, Image.DecompressionBombError) as error:
-            raise ValueError(f"{name} is not a readable image ({error}).") from error
+        picture = open_image_file(read(), channels, name)
         for box, output in zip(crops, outputs):
             part = picture if box is None else picture.crop(box(picture.width, picture.height))
             part = part.resize((size, size), Image.BOX)

@@ -1,24 +1,32 @@
-"""The paper's evaluation protocols: content transfer, leakage and reconstruction."""
+"""The paper's evaluation protocols: content transfer, leakage and reconstruction.
 
-from keras_lord.evaluation.protocols import (
+`pairs` draws the translation pairs, `transfer` scores translations of them, `probes`
+reads labels back from the codes, and `report` runs all of them on a model.
+"""
+
+from keras_lord.evaluation.pairs import draw_pairs, ground_truth_pairs, nearest_landmark_pairs
+from keras_lord.evaluation.probes import (
+    MIN_CODES,
     TooFewCodesError,
+    landmark_regression,
+    leakage,
+    probe_accuracy,
+)
+from keras_lord.evaluation.report import evaluate_model
+from keras_lord.evaluation.transfer import (
     class_identity_accuracy,
     class_transfer_error,
     content_transfer_error,
-    evaluate_model,
-    ground_truth_pairs,
     image_errors,
-    landmark_regression,
-    leakage,
-    nearest_landmark_pairs,
-    probe_accuracy,
 )
 
 __all__ = [
+    "MIN_CODES",
     "TooFewCodesError",
     "class_identity_accuracy",
     "class_transfer_error",
     "content_transfer_error",
+    "draw_pairs",
     "evaluate_model",
     "ground_truth_pairs",
     "image_errors",

@@ -1,9 +1,12 @@
+"""`Conv2D` computed as matmuls where the feature map is smaller than the kernel."""
+
 import functools
 import itertools
 
 import keras
 from keras import ops
 
+from keras_lord import backend
 from keras_lord.layers.input_gradient import stride1_convolution
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
@@ -18,17 +21,20 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
     VGG16's block-5 convolutions see 2x2 maps at 32x32 images: a 3x3 "same" convolution
     there spends 20 of its 36 tap products per sample on padding zeros, and XLA's CPU
     compiler turns a convolution whose kernel is larger than its input into a naive loop,
-    40x slower than a matmul of the same size. This layer computes such convolutions as
-    matmuls, with the same weights, config and results as `keras.layers.Conv2D`:
+    many times slower than a matmul of the same size. This layer computes such
+    convolutions as matmuls, with the same weights, config and results as
+    `keras.layers.Conv2D`:
 
     - when the map has fewer pixels than the kernel has taps (`height * width <
       kernel_height * kernel_width`; 2x2 and 1x1 maps under a 3x3 kernel), as one small
       matmul for each pair of input and output pixels that a kernel tap links, summed per
-      output pixel: no products with padding, and no copy of the kernel. On both backends.
-      In LORD's `small` training step under TensorFlow this made the step 1.3 - 3.3 %
-      faster in bfloat16 and 3.5 % in float32 than oneDNN's convolution;
-    - otherwise, under JAX, when the kernel is larger than the map along one axis, as one
-      matmul of the `kernel_height * kernel_width * in` patches with the flattened kernel;
+      output pixel: no products with padding, and no copy of the kernel. On every backend;
+      it made LORD's training step a few percent faster than oneDNN's convolution, too
+      (`docs/performance.md`);
+    - otherwise, when the kernel is larger than the map along one axis and the backend
+      runs such convolutions slowly (`keras_lord.backend.overhanging_kernels_as_matmul`:
+      under JAX), as one matmul of the `kernel_height * kernel_width * in` patches with the
+      flattened kernel;
     - otherwise, as `keras.ops.conv`, its input gradient computed as
       `keras_lord.layers.input_gradient()` says (a forward convolution where the
       backend's own is slow); for strides, dilations, groups, `"valid"` padding or
@@ -52,7 +58,9 @@ class PatchMatmulConv2D(keras.layers.Conv2D):
             return super().convolution_op(inputs, kernel)
         if height * width < kernel_height * kernel_width:
             return self._map_matmul(inputs, kernel)
-        if keras.backend.backend() == "jax" and (height < kernel_height or width < kernel_width):
+        if (height < kernel_height or width < kernel_width) and (
+            backend.overhanging_kernels_as_matmul()
+        ):
             return self._patch_matmul(inputs, kernel)
         return stride1_convolution(inputs, kernel, "same")
 

@@ -1,3 +1,5 @@
+"""`Conv2D` computed on blocks of pixels, for convolutions to very few channels."""
+
 import itertools
 
 import keras
@@ -72,8 +74,7 @@ def blocked_convolution() -> str:
 
 def _form_by_rule() -> str:
     # Timed per layer (docs/performance.md): blocks were faster with oneDNN's AVX-512
-    # kernels (35 against 41 ms) and with TensorFlow's own (178 against 220 ms), slower
-    # with oneDNN limited to AVX2 (83 against 42 ms).
+    # kernels and with TensorFlow's own, slower with oneDNN limited to AVX2.
     if backend.native_input_gradient_is_slow():
         return "blocked"
     avx512 = runs_on_cpu() and "avx512f" in cpu_flags() and onednn_isa_admits("512", "AMX")
@@ -128,24 +129,24 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
 
     A convolution with 3 output channels (the last layer of an image generator) keeps the
     vector units of a CPU mostly idle: oneDNN runs LORD's final 7x7 convolution, 64 -> 3
-    channels, at about a fifth of the throughput of its other convolutions. This layer
+    channels, at a fraction of the throughput of its other convolutions. This layer
     moves each `block_size x block_size` block of pixels into channels, convolves the
     smaller map with a kernel rearranged from its own (for 7x7 and blocks of 2: 4x4 taps,
     `4 * in -> 4 * out` channels) and moves the channels back. The result is the same
     convolution, with the same weights and config as `keras.layers.Conv2D`; it multiplies
-    1.3x as many numbers, in shapes the matrix units fill. In LORD's `small` training step
-    under TensorFlow it made the whole step 1.4 % faster in bfloat16 and 2.9 % in float32.
+    1.3x as many numbers, in shapes the matrix units fill, which made LORD's training step
+    a little faster where the blocks pay (`docs/performance.md` has the figures).
 
-    It can apply under the TensorFlow backend with `"same"` padding, unit strides and
-    dilation, one group, channels-last data and a height and width divisible by
-    `block_size` (the blocked convolution's input gradient computed as
+    It can apply where the backend's kernels may run blocks faster
+    (`keras_lord.backend.blocked_convolutions_can_pay`: under TensorFlow; XLA's CPU
+    compiler ran the blocked form slower than the plain one) with `"same"` padding, unit
+    strides and dilation, one group, channels-last data and a height and width divisible
+    by `block_size` (the blocked convolution's input gradient computed as
     `keras_lord.layers.input_gradient()` says); otherwise the layer is exactly
     `keras.layers.Conv2D`. Whether it does is `keras_lord.layers.blocked_convolution()`:
     by default only on CPUs where it was measured faster (AVX-512 kernels, or TensorFlow's
-    own with oneDNN off), not with oneDNN's AVX2 kernels, where it took twice as long;
-    `set_blocked_convolution("timed")` times both forms per shape. Under
-    JAX, XLA's CPU compiler ran the blocked form slower than the plain one (LORD's `small`
-    step: 33.6 against 44.7 images/s), so it is not used there.
+    own with oneDNN off), not with oneDNN's AVX2 kernels, where it was slower;
+    `set_blocked_convolution("timed")` times both forms per shape.
 
     Args:
         block_size: side of the pixel blocks. Defaults to `2`.
@@ -178,15 +179,16 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
             input_shape: `(batch, height, width, channels)`.
 
         Returns:
-            `True` under the TensorFlow backend for `"same"` padding, unit strides and
-            dilation, one group, channels-last data and a height and width known and
-            divisible by `block_size`, where `blocked_convolution()` chooses blocks
+            `True` where `keras_lord.backend.blocked_convolutions_can_pay()` (under
+            TensorFlow), for `"same"` padding, unit strides and dilation, one group,
+            channels-last data and a height and width known and divisible by
+            `block_size`, where `blocked_convolution()` chooses blocks
             (`"timed"`: where `timed_form` does).
 
         """
         height, width = input_shape[1:3]
         if not (
-            keras.backend.backend() == "tensorflow"
+            backend.blocked_convolutions_can_pay()
             and self.block_size >= 2
             and is_plain_same_convolution(self, input_shape)
             and height % self.block_size == 0
@@ -212,7 +214,7 @@ class SpaceToDepthConv2D(keras.layers.Conv2D):
 
         Returns:
             `"blocked"` or `"plain"`; the `"auto"` rule's answer where the backend times
-            nothing (under JAX the layer never computes on blocks).
+            nothing (where blocks cannot pay, the layer never computes on them).
 
         Example:
         ```python

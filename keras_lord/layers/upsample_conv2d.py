@@ -1,7 +1,10 @@
+"""Nearest-neighbour upsampling and a "same" convolution, computed on the map before it."""
+
 import keras
 import numpy as np
 from keras import ops
 
+from keras_lord import backend
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
     positive_integer,
@@ -63,15 +66,15 @@ class UpsampleConv2D(keras.layers.Conv2D):
     those of `keras.layers.Conv2D`, plus `upsampling`; the kernel is the 3x3 (or
     `kernel_size`) kernel of the convolution after the upsampling.
 
-    Two equal forms, chosen by what ran faster in LORD's training step:
+    Two equal forms; the backend runs the one that ran LORD's training step faster on it
+    (`keras_lord.backend.upsampled_convolution_form`; figures in `docs/performance.md`):
 
-    * under TensorFlow, one transposed convolution with stride `upsampling` and a
-      `kernel_size + upsampling - 1` kernel summed from the layer's
-      (`transposed_convolution`); the `small` step got 2.2 % faster in bfloat16 and 6.9 %
-      in float32, the `paper` step 31 % in bfloat16;
-    * under JAX, one convolution of the original map to `upsampling**2 * filters` channels
-      whose phases are cut out and interleaved (`phase_convolution`); 3.5 % faster on XLA's
-      CPU, where the transposed form was 1.4x slower.
+    * `"transposed"` (TensorFlow): one transposed convolution with stride `upsampling` and
+      a `kernel_size + upsampling - 1` kernel summed from the layer's
+      (`transposed_convolution`);
+    * `"phase"` (JAX, whose CPU compiler runs transposed convolutions slowly, and other
+      backends): one convolution of the original map to `upsampling**2 * filters` channels
+      whose phases are cut out and interleaved (`phase_convolution`).
 
     They apply to `"same"` padding, unit strides and dilation, one group, odd kernel sizes
     and channels-last data of known height and width; otherwise the layer upsamples and
@@ -100,7 +103,7 @@ class UpsampleConv2D(keras.layers.Conv2D):
     def convolution_op(self, inputs, kernel):
         if not self.skips_upsampling(inputs.shape):
             return super().convolution_op(self._upsample(inputs), kernel)
-        if keras.backend.backend() == "tensorflow":
+        if backend.upsampled_convolution_form() == "transposed":
             return self.transposed_convolution(inputs, kernel)
         return self.phase_convolution(inputs, kernel)
 

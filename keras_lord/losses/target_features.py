@@ -4,8 +4,8 @@ LORD's targets are the training images themselves, unaugmented, and the VGG16 of
 perceptual loss is frozen: the features of a target are the same in every epoch of both
 stages. Computed once and fed with the batches, they save the targets' forward pass
 through VGG16 in every step: a quarter of the executed FLOPs of a stage-1 step of the
-`small` preset, 1.14 - 1.20x the images per second on a 2-core CPU
-(`docs/performance.md`), at the cost of keeping them in memory.
+`small` preset, so training runs faster on CPUs (measurements in `docs/performance.md`),
+at the cost of keeping the features in memory.
 """
 
 import hashlib

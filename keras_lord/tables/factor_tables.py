@@ -8,13 +8,10 @@ from keras import ops
 
 from keras_lord import backend
 from keras_lord.data.contract import CLASS_ID_KEY, SAMPLE_ID_KEY
-from keras_lord.layers.noisy_content_embedding import NoisyContentEmbedding
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
-from keras_lord.layers.variational_content_embedding import VariationalContentEmbedding
+from keras_lord.regularizers import get_content_regularizer
 
 CLASS_FACTOR, CONTENT_FACTOR = "class", "content"
-# How content codes are regularised: LORD's fixed noise, or a KL term (Table 3's ablation).
-CONTENT_REGULARIZATIONS = ("noise", "kl")
 # Attribute names that would collide with the keys of the inputs and outputs.
 _RESERVED_NAMES = {CLASS_FACTOR, CONTENT_FACTOR, "image", "sample"}
 
@@ -149,10 +146,11 @@ class FactorTables(keras.layers.Layer):
             attributes: `{name: number of values}`: one shared table of `class_dim` codes
                 per attribute, indexed by the input `"<name>_id"` and added to the class
                 code (see `check_attributes`).
-            content_regularization: `"noise"` (LORD: `NoisyContentEmbedding`, fixed
-                `noise_std` and an L2 penalty of weight `content_decay`) or `"kl"` (the
+            content_regularization: the name of a registered `ContentRegularizer`
+                (`keras_lord.regularizers`): `"noise"` (LORD: `NoisyContentEmbedding`,
+                fixed `noise_std` and an L2 penalty of weight `content_decay`), `"kl"` (the
                 ablation: `VariationalContentEmbedding`, learned variances and a KL term
-                of weight `content_decay`; `noise_std` is unused).
+                of weight `content_decay`; `noise_std` is unused) or `"none"`.
             **kwargs: standard `keras.layers.Layer` arguments.
 
         Returns:
@@ -163,31 +161,15 @@ class FactorTables(keras.layers.Layer):
 
         """
         attributes = check_attributes(attributes)
-        if content_regularization not in CONTENT_REGULARIZATIONS:
-            raise ValueError(
-                f"`content_regularization` must be one of {CONTENT_REGULARIZATIONS}; got "
-                f"{content_regularization!r}."
-            )
-        content_seed = None if seed is None else seed + 1
-        if content_regularization == "kl":
-            content_table = VariationalContentEmbedding(
-                num_samples,
-                content_dim,
-                decay=content_decay,
-                seed=content_seed,
-                dtype="float32",
-                name="content_embedding",
-            )
-        else:
-            content_table = NoisyContentEmbedding(
-                num_samples,
-                content_dim,
-                noise_std=noise_std,
-                decay=content_decay,
-                seed=content_seed,
-                dtype="float32",
-                name="content_embedding",
-            )
+        regularizer = get_content_regularizer(content_regularization)
+        noise_std, content_decay = regularizer.strengths(noise_std, content_decay)
+        content_table = regularizer.content_table(
+            num_samples,
+            content_dim,
+            noise_std,
+            content_decay,
+            seed=None if seed is None else seed + 1,
+        )
         attribute_tables = {
             name: SharedClassEmbedding(
                 count,

@@ -4,35 +4,8 @@ from keras import ops
 from keras_lord.data.augmentation import random_shift
 from keras_lord.data.contract import IMAGE_KEY
 from keras_lord.data.pixels import unit_float_tensor
-from keras_lord.trainers.losses import latent_optimization_loss
+from keras_lord.losses.reconstruction import latent_optimization_loss
 from keras_lord.trainers.stage_objective import StageObjective
-
-
-def check_encoder_regularisers(encoder_shift, content_code_noise, image_shape) -> None:
-    """Checks stage 2's `encoder_shift` and `content_code_noise` for images of a shape.
-
-    Args:
-        encoder_shift: the largest random shift of the encoders' inputs, in pixels.
-        content_code_noise: std of the noise on the content encoder's codes.
-        image_shape: `(height, width, channels)` of the images.
-
-    Raises:
-        ValueError: for a shift that is not a whole number `>= 0` smaller than the images,
-            or a negative (or NaN) noise std.
-
-    """
-    height, width = image_shape[:2]
-    if (
-        isinstance(encoder_shift, bool)
-        or int(encoder_shift) != encoder_shift
-        or not 0 <= encoder_shift < min(height, width)
-    ):
-        raise ValueError(
-            "`encoder_shift` must be a whole number of pixels, >= 0 and smaller than the "
-            f"images ({height}x{width}); got {encoder_shift!r}."
-        )
-    if not content_code_noise >= 0:
-        raise ValueError(f"`content_code_noise` must be >= 0; got {content_code_noise!r}.")
 
 
 class Amortization(StageObjective):
@@ -76,18 +49,26 @@ class Amortization(StageObjective):
         super().__init__(("reconstruction", "class_code_mse", "content_code_mse"))
 
     def configure(self, trainer) -> None:
+        if not trainer.code_source.has_second_stage:
+            raise RuntimeError(
+                f"The model of `stage1_codes={trainer.code_source.name!r}` trains its "
+                "encoders in stage 1 and has no stage 2: use `encode_class`, "
+                "`encode_content` and `translate` now."
+            )
         trainer.model.generator.trainable = True
         trainer.model.class_encoder.trainable = True
         trainer.model.content_encoder.trainable = True
         trainer.tables.set_trainable(False)
         trainer.model.encoders_trained = True
-        if self._mixed_code_weight(trainer) and "mixed_code_mse" not in self.trackers:
+        if trainer.settings.mixed_code_weight and "mixed_code_mse" not in self.trackers:
             self.trackers["mixed_code_mse"] = keras.metrics.Mean(name="mixed_code_mse")
 
+    def encoders_hold_codes(self, trainer) -> bool:
+        return True
+
     def forward(self, trainer, inputs, training):
-        settings = trainer.lord_compile_config or {}
-        shift = int(settings.get("encoder_shift", 0))
-        noise_std = float(settings.get("content_code_noise", 0.0))
+        settings = trainer.settings
+        shift, noise_std = settings.encoder_shift, settings.content_code_noise
         if not training or not (shift or noise_std):
             return trainer.model({IMAGE_KEY: inputs[IMAGE_KEY]}, training=training)
         model = trainer.model
@@ -117,22 +98,17 @@ class Amortization(StageObjective):
             class_code_mse=class_error,
             content_code_mse=content_error,
         )
-        weights = trainer.lord_compile_config
-        loss = reconstruction + weights["class_code_weight"] * class_error
-        if trainer.stage1_codes == "tables":
-            # The semi-amortised ablation has no content table to regress to.
-            loss = loss + weights["content_code_weight"] * content_error
-        mixed_code_weight = self._mixed_code_weight(trainer)
+        settings = trainer.settings
+        loss = reconstruction + settings.class_code_weight * class_error
+        if trainer.code_source.content_from_table:
+            # Content codes of an encoder (semi-amortised) have no table rows to regress to.
+            loss = loss + settings.content_code_weight * content_error
+        mixed_code_weight = settings.mixed_code_weight
         if mixed_code_weight:
             mixed_error = self._mixed_code_error(trainer, targets)
             self.track(mixed_code_mse=mixed_error)
             loss = loss + mixed_code_weight * mixed_error
         return loss
-
-    @staticmethod
-    def _mixed_code_weight(trainer) -> float:
-        # Files saved before the option existed have no such entry.
-        return float((trainer.lord_compile_config or {}).get("mixed_code_weight", 0.0))
 
     @staticmethod
     def _mixed_code_error(trainer, targets):

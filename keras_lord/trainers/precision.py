@@ -1,23 +1,20 @@
 """The networks' precision: float32, mixed bfloat16, or the faster of the two here."""
 
-import keras
-
-from keras_lord.utils.cpu import cpu_flags, onednn_isa_admits, runs_on_cpu
+from keras_lord import backend
+from keras_lord.utils.cpu import runs_on_cpu
 
 # Dtype policy of the networks for each `precision`; tables and losses stay float32.
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
-# Where `precision="auto"` picks bfloat16 on a CPU: the instructions that compute in it.
-NATIVE_BFLOAT16_FEATURES = ("avx512_bf16", "amx_bf16")
 
 
 def native_bfloat16() -> bool:
     """Whether this machine computes keras-lord's networks faster in bfloat16.
 
-    True on a GPU or TPU, and under TensorFlow on a CPU with AVX512-BF16 or AMX whose
-    oneDNN kernels are not limited below them (`ONEDNN_MAX_CPU_ISA`): there the `small`
-    step ran 1.75 - 1.8x as fast in bfloat16 (`docs/performance.md`). False elsewhere: a
-    CPU without those instructions emulates bfloat16, and XLA's CPU kernels (JAX) got no
-    faster in it even with them.
+    True on a GPU or TPU, and on a CPU where the backend's kernels compute bfloat16
+    natively (`keras_lord.backend.native_cpu_bfloat16`: under TensorFlow, a CPU with
+    AVX512-BF16 or AMX whose oneDNN kernels are not limited below them). There mixed
+    bfloat16 runs LORD's steps markedly faster than float32; a CPU without those
+    instructions emulates bfloat16, more slowly (`docs/performance.md` has the figures).
 
     Returns:
         Whether `precision="auto"` picks bfloat16.
@@ -28,13 +25,7 @@ def native_bfloat16() -> bool:
     ```
 
     """
-    if not runs_on_cpu():
-        return True
-    if keras.backend.backend() != "tensorflow":
-        return False
-    return onednn_isa_admits("BF16", "AMX") and any(
-        feature in cpu_flags() for feature in NATIVE_BFLOAT16_FEATURES
-    )
+    return not runs_on_cpu() or backend.native_cpu_bfloat16()
 
 
 def choose_precision(precision: str) -> str:

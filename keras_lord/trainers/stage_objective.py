@@ -27,6 +27,10 @@ class StageObjective:
         """Sets which parts of the trainer are trainable in this stage."""
         raise NotImplementedError
 
+    def encoders_hold_codes(self, trainer) -> bool:
+        """Whether the encoders give the codes of images in this stage."""
+        return False
+
     def forward(self, trainer, inputs, training: bool) -> dict:
         """Outputs of a batch: `{"image", "class_code", "content_code"}`."""
         raise NotImplementedError

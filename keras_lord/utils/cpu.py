@@ -12,6 +12,8 @@ XLA_EIGEN_CONVOLUTIONS_FLAG = "--xla_cpu_experimental_ynn_fusion_type=-individua
 # The jaxlib releases whose XLA knows that flag, which came with YNNPACK in 0.8.3: an unknown
 # flag in XLA_FLAGS aborts the process, so releases not checked are left alone.
 JAXLIB_RELEASES_WITH_YNNPACK_FLAG = ((0, 8, 3), (0, 11, 0))
+# The instructions that compute in bfloat16 natively, where `precision="auto"` may pick it.
+NATIVE_BFLOAT16_FEATURES = ("avx512_bf16", "amx_bf16")
 
 
 @functools.cache
@@ -112,13 +114,13 @@ def prefer_tensorflow_onednn() -> bool:
 
     On Linux, TensorFlow turns oneDNN on by default only on CPUs with AVX512-VNNI,
     AVX512-BF16, AVX-VNNI or AMX; elsewhere it runs Eigen's kernels, whose convolution
-    gradients are slow. On an x86 CPU restricted to AVX2, LORD's `small` step ran 1.66x as
-    fast with oneDNN on (`docs/performance.md`). This sets `TF_ENABLE_ONEDNN_OPTS=1`,
+    gradients are slow, so that on x86 CPUs limited to AVX2 LORD's steps run markedly
+    faster with oneDNN on (`docs/performance.md`). This sets `TF_ENABLE_ONEDNN_OPTS=1`,
     which TensorFlow reads once, when it is imported; `import keras_lord` calls it first.
 
     Where TensorFlow was imported before (`import keras` first, under the TensorFlow
     backend, imports it) and left oneDNN off on such a CPU, it is too late: this warns,
-    since LORD's steps then take about 1.5x as long.
+    since LORD's steps then take longer.
 
     Returns:
         Whether the variable was set: not when it is set already (set it to `0` to keep
@@ -138,7 +140,7 @@ def prefer_tensorflow_onednn() -> bool:
             warnings.warn(
                 "TensorFlow was imported before keras_lord and runs without its oneDNN "
                 "kernels on this CPU (AVX2 without AVX512-VNNI, AVX512-BF16, AVX-VNNI or "
-                "AMX), so LORD's training steps take about 1.5x as long. Import keras_lord "
+                "AMX), so LORD's training steps are slower. Import keras_lord "
                 "before keras and tensorflow, or set TF_ENABLE_ONEDNN_OPTS=1 before Python "
                 "starts (TF_ENABLE_ONEDNN_OPTS=0 keeps Eigen's kernels without this warning).",
                 stacklevel=_stacklevel_outside_keras_lord(),
@@ -193,13 +195,14 @@ def prefer_xla_eigen_convolutions() -> bool:
     """Sends XLA's CPU convolutions to Eigen's kernels under the JAX backend.
 
     From jaxlib 0.8.3 on, XLA runs convolutions on CPUs through YNNPACK. On x86 CPUs LORD's
-    stage-1 step ran 1.1x as fast with Eigen's kernels with AVX-512, and 1.5x as fast on a
-    CPU that offers only AVX2 (`docs/performance.md`). This appends
-    `XLA_EIGEN_CONVOLUTIONS_FLAG` to `XLA_FLAGS`, which XLA reads once, when JAX starts its
-    first backend; `import keras_lord` calls it first.
+    stage-1 step ran faster with Eigen's kernels, most of all on CPUs that offer only AVX2
+    (`docs/performance.md`). This appends `XLA_EIGEN_CONVOLUTIONS_FLAG` to `XLA_FLAGS`,
+    which XLA reads once, when JAX starts its first backend; `import keras_lord` calls it
+    first.
 
     Returns:
-        Whether the flag was added: not when the Keras backend is not JAX, on a CPU without
+        Whether the flag was added: not when jaxlib's XLA does not compile the networks'
+        convolutions (`keras_lord.backend.jaxlib_compiles_convolutions`), on a CPU without
         AVX2 (ARM CPUs were not measured), when `XLA_FLAGS` already sets
         `xla_cpu_experimental_ynn_fusion_type` (set it to `individual_convolution` to keep
         YNNPACK's convolutions), when jaxlib is outside `JAXLIB_RELEASES_WITH_YNNPACK_FLAG`,
@@ -211,9 +214,11 @@ def prefer_xla_eigen_convolutions() -> bool:
     ```
 
     """
-    import keras
+    # Imported here: `keras_lord.backend` imports this module, and it imports Keras, which
+    # `prefer_tensorflow_onednn` must run before.
+    from keras_lord import backend
 
-    if keras.config.backend() != "jax" or "avx2" not in cpu_flags():
+    if not backend.jaxlib_compiles_convolutions() or "avx2" not in cpu_flags():
         return False
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_cpu_experimental_ynn_fusion_type" in flags:

@@ -1,0 +1,254 @@
+"""`LordTrainer.compile`'s settings as one validated, serialisable record."""
+
+import dataclasses
+import math
+
+import keras
+
+from keras_lord.losses.target_features import TARGET_FEATURE_CACHES
+from keras_lord.trainers.optimization import TABLE_UPDATES
+
+# Keras' own `compile` arguments, which the record keeps as Keras serialises them.
+_KERAS_OBJECTS = ("metrics", "weighted_metrics")
+
+
+def _setting(default, stage: int | None = None, flag: str | None = None, help: str = ""):
+    # `stage`: the stage the setting acts in (None: both); `flag` and `help`: the option of
+    # `keras-lord train` that sets it, where there is one.
+    return dataclasses.field(default=default, metadata={"stage": stage, "flag": flag, "help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class CompileSettings:
+    """What `LordTrainer.compile` was given: optimisation of one stage, checked once.
+
+    The trainer keeps the settings of its current stage as `trainer.compile_settings`;
+    the stage objectives read them from there, saved files hold `get_config()`, and
+    `keras-lord train`'s stage-2 options are made from the fields marked with a flag
+    (`command_line_options`). Keras' own `compile` arguments (`optimizer`, `metrics`,
+    `weighted_metrics`, `run_eagerly`, `steps_per_execution`, `jit_compile`,
+    `auto_scale_loss`) are fields too; see `LordTrainer.compile`.
+
+    Attributes:
+        learning_rate: initial rate of the networks; `None` means the stage's default,
+            `3e-4` in both stages (the authors' code: `1e-4` in stage 2).
+        latent_learning_rate: stage 1, initial rate of the latent tables.
+        final_learning_rate: rate at the end of the cosine decays.
+        beta_1: Adam's first-moment decay (LORD uses 0.5).
+        beta_2: Adam's second-moment decay.
+        class_code_weight: stage 2, weight of the class encoder's MSE to the class codes.
+        content_code_weight: stage 2, weight of the content encoder's MSE to the content
+            codes.
+        mixed_code_weight: stage 2, weight of the encoders' MSE on images generated from
+            mixed codes (see `Amortization`); `0` leaves it out.
+        encoder_shift: stage 2, the largest random shift in pixels of the encoders' input
+            images in training (the reconstruction target stays unshifted); `0`: none.
+        content_code_noise: stage 2, std of the Gaussian noise added to the content
+            encoder's codes before the generator in training; `0`: none.
+        decay_steps: length of the cosine decays in steps; `None` sets it at each `fit` to
+            `epochs * steps_per_epoch`.
+        table_updates: stage 1, `"rowwise"` (`RowwiseAdam`: a step updates only the rows of
+            the batch, so its cost does not grow with the dataset; TensorFlow and JAX, one
+            TensorFlow replica) or `"dense"` (Keras' Adam on the whole tables, as the
+            authors' code: every row moves every step, on the momentum of its last visit).
+            The tables' optimiser state is two float32 numbers per entry either way.
+        target_feature_cache: whether `fit` on a dict of arrays computes the frozen VGG's
+            features of all its images once and feeds them with the batches instead of
+            passing every batch's targets through VGG16 (the same loss, faster on CPUs:
+            `keras_lord.losses.target_features`). `"auto"`: on a CPU, where the features
+            fit in memory (at most 2 GiB and a quarter of the machine's); `"on"`; `"off"`.
+            Other inputs (datasets) always compute them.
+
+    Raises:
+        ValueError: for a value out of range or an unknown choice, naming the field.
+
+    Example:
+    ```python
+    settings = CompileSettings(mixed_code_weight=1.0)
+    CompileSettings.from_config(settings.get_config()) == settings  # True
+    ```
+
+    """
+
+    optimizer: object = "auto"
+    metrics: object = None
+    weighted_metrics: object = None
+    run_eagerly: bool = False
+    steps_per_execution: int = 1
+    jit_compile: object = "auto"
+    auto_scale_loss: bool = True
+    learning_rate: float | None = _setting(
+        None, flag="--encoder-lr", help="stage-2 learning rate of the networks (default 3e-4)"
+    )
+    latent_learning_rate: float = _setting(3e-3, stage=1)
+    final_learning_rate: float = 1e-5
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    class_code_weight: float = _setting(10.0, stage=2)
+    content_code_weight: float = _setting(10.0, stage=2)
+    mixed_code_weight: float = _setting(
+        0.0,
+        stage=2,
+        flag="--mixed-code-weight",
+        help="stage 2: weight of the encoders' error on generated mixes of codes (default 0)",
+    )
+    encoder_shift: int = _setting(
+        0,
+        stage=2,
+        flag="--encoder-shift",
+        help="stage 2: random shift of the encoders' input images, in pixels (default 0)",
+    )
+    content_code_noise: float = _setting(
+        0.0,
+        stage=2,
+        flag="--content-code-noise",
+        help="stage 2: std of noise on the content encoder's codes in training (default 0)",
+    )
+    decay_steps: int | None = None
+    table_updates: str = _setting("rowwise", stage=1)
+    target_feature_cache: str = "auto"
+
+    def __post_init__(self):
+        if self.table_updates not in TABLE_UPDATES:
+            raise ValueError(
+                f"`table_updates` must be one of {TABLE_UPDATES}; got {self.table_updates!r}."
+            )
+        if self.target_feature_cache not in TARGET_FEATURE_CACHES:
+            raise ValueError(
+                f"`target_feature_cache` must be one of {TARGET_FEATURE_CACHES}; got "
+                f"{self.target_feature_cache!r}."
+            )
+        shift = self.encoder_shift
+        if isinstance(shift, bool) or not isinstance(shift, (int, float)) or int(shift) != shift:
+            raise ValueError(f"`encoder_shift` must be a whole number of pixels; got {shift!r}.")
+        if shift < 0:
+            raise ValueError(f"`encoder_shift` must be >= 0; got {shift!r}.")
+        object.__setattr__(self, "encoder_shift", int(shift))
+        for name in (
+            "content_code_noise",
+            "class_code_weight",
+            "content_code_weight",
+            "mixed_code_weight",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not _finite(value) or value < 0:
+                raise ValueError(f"`{name}` must be a finite number >= 0; got {value!r}.")
+            object.__setattr__(self, name, float(value))
+        for name in ("learning_rate", "latent_learning_rate", "final_learning_rate"):
+            value = getattr(self, name)
+            if isinstance(value, keras.optimizers.schedules.LearningRateSchedule) or (
+                value is None and name == "learning_rate"  # the stage's default
+            ):
+                continue
+            if isinstance(value, bool) or not _finite(value) or value < 0:
+                raise ValueError(f"`{name}` must be a finite number >= 0; got {value!r}.")
+
+    def checked_for(self, image_shape: tuple) -> "CompileSettings":
+        """These settings, after the checks that depend on the images.
+
+        Args:
+            image_shape: `(height, width, channels)` of the images.
+
+        Returns:
+            `self`.
+
+        Raises:
+            ValueError: for an `encoder_shift` not smaller than the images.
+
+        """
+        height, width = image_shape[:2]
+        if self.encoder_shift >= min(height, width):
+            raise ValueError(
+                "`encoder_shift` must be a whole number of pixels, >= 0 and smaller than the "
+                f"images ({height}x{width}); got {self.encoder_shift!r}."
+            )
+        return self
+
+    def replace(self, **changes) -> "CompileSettings":
+        """A copy with some fields changed (and checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_options(cls, options: dict, stage: int | None = None) -> "CompileSettings":
+        """Settings from `compile` keyword arguments, refusing names that are not settings.
+
+        Args:
+            options: `{name: value}` of `LordTrainer.compile` arguments.
+            stage: the stage they are for, to name it in the error message.
+
+        Returns:
+            The `CompileSettings`.
+
+        Raises:
+            ValueError: for an unknown name, or a value out of range.
+
+        """
+        unknown = sorted(set(options) - {field.name for field in dataclasses.fields(cls)})
+        if unknown:
+            which = f"stage-{stage} options" if stage else "options"
+            raise ValueError(
+                f"Unknown {which} {unknown}: they must be `LordTrainer.compile` arguments."
+            )
+        return cls(**options)
+
+    @classmethod
+    def command_line_options(cls, stage: int) -> list:
+        """The fields a command-line flag sets in a stage, e.g. for `keras-lord train`.
+
+        Args:
+            stage: `1` or `2`.
+
+        Returns:
+            `[(field, flag, help)]` of the fields with a flag that act in `stage`; the
+            networks' learning rate, which acts in both, is given in stage 2.
+
+        """
+        return [
+            (field.name, field.metadata["flag"], field.metadata["help"])
+            for field in dataclasses.fields(cls)
+            if field.metadata.get("flag") and field.metadata["stage"] in (stage, None)
+        ]
+
+    @classmethod
+    def default(cls, name: str):
+        """The default value of a field, e.g. for a command-line option."""
+        return {field.name: field.default for field in dataclasses.fields(cls)}[name]
+
+    def get_options(self) -> dict:
+        """The settings as `LordTrainer.compile` keyword arguments."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    def get_config(self) -> dict:
+        """The settings as JSON-serialisable `compile` keyword arguments."""
+        config = self.get_options()
+        if not isinstance(self.optimizer, str):
+            config["optimizer"] = keras.optimizers.serialize(self.optimizer)
+        for name in _KERAS_OBJECTS:
+            config[name] = keras.saving.serialize_keras_object(config[name])
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "CompileSettings":
+        """The settings of a `get_config()` dict; fields it lacks (older files) take defaults.
+
+        Args:
+            config: a dict from `get_config`.
+
+        Returns:
+            The `CompileSettings`.
+
+        """
+        config = dict(config)
+        if isinstance(config.get("optimizer"), dict):
+            config["optimizer"] = keras.optimizers.deserialize(config["optimizer"])
+        for name in _KERAS_OBJECTS:
+            if config.get(name) is not None:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls.from_options(config)
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except TypeError:
+        return False

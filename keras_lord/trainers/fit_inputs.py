@@ -1,0 +1,225 @@
+"""What `LordTrainer.fit` feeds Keras: checked inputs, cached target features, one dataset."""
+
+import keras
+import numpy as np
+
+from keras_lord import backend
+from keras_lord.callbacks.resumable_checkpoint import ResumableCheckpoint
+from keras_lord.data.contract import IMAGE_KEY
+from keras_lord.losses.target_features import (
+    caches_target_features,
+    compute_target_features,
+    image_fingerprint,
+    target_feature_bytes,
+)
+
+
+class TargetFeatureCache:
+    """The frozen VGG's features of one set of target images, kept across `fit` calls.
+
+    Stage 2 trains on the images of stage 1, so its `fit` finds their features computed
+    already; images of another fingerprint replace them.
+
+    Args:
+        perceptual_loss: the trainer's `VGGPerceptualLoss`.
+
+    """
+
+    def __init__(self, perceptual_loss):
+        self.perceptual_loss = perceptual_loss
+        self._cached = None  # (fingerprint of the images, their features)
+
+    @property
+    def features(self) -> dict | None:
+        """`{feature key: array}` of the images cached last, or `None`."""
+        return None if self._cached is None else self._cached[1]
+
+    def added_to(self, inputs: dict, setting: str, batch_size: int, verbose) -> dict:
+        """`inputs` with the features of its images added, where `setting` caches them.
+
+        Args:
+            inputs: a checked dict of training arrays.
+            setting: `compile`'s `target_feature_cache`.
+            batch_size: images per batch of the features' computation.
+            verbose: Keras verbosity: the computation shows a progress bar unless 0.
+
+        Returns:
+            `inputs`, or a new dict with the feature arrays besides.
+
+        """
+        images = inputs[IMAGE_KEY]
+        if not caches_target_features(setting, self.perceptual_loss, np.shape(images)):
+            return inputs
+        fingerprint = image_fingerprint(images)
+        if self._cached is None or self._cached[0] != fingerprint:
+            self._cached = None  # frees the old ones before the new are computed
+            if verbose != 0:
+                megabytes = target_feature_bytes(self.perceptual_loss, np.shape(images)) / 1e6
+                print(
+                    f"keras-lord: the VGG features of the {len(images)} target images, "
+                    f"computed once for all epochs ({megabytes:.0f} MB)"
+                )
+            features = compute_target_features(
+                self.perceptual_loss, images, batch_size, verbose=verbose
+            )
+            self._cached = (fingerprint, features)
+        return {**inputs, **self._cached[1]}
+
+
+def fit_arguments(
+    trainer, x, batch_size, epochs, steps_per_epoch, validation_split, shuffle, kwargs
+):
+    """Keras `fit` arguments for a LORD input: checked, fed in seeded epochs, decay sized.
+
+    Args:
+        trainer: the compiled `LordTrainer`.
+        x: the training input (see `LordTrainer.fit`).
+        batch_size: as given to `fit`.
+        epochs: as given to `fit`.
+        steps_per_epoch: as given to `fit`.
+        validation_split: as given to `fit`.
+        shuffle: as given to `fit`.
+        kwargs: the other `fit` arguments (`verbose`, `initial_epoch`, `callbacks`).
+
+    Returns:
+        `(x, batch_size, steps_per_epoch, shuffle)` for `keras.Model.fit`.
+
+    Raises:
+        ValueError: for a bad input.
+        TypeError: for another kind of input.
+
+    """
+    x = trainer.contract.checked(x)
+    if isinstance(x, dict):
+        x = trainer.target_features.added_to(
+            x,
+            trainer.settings.target_feature_cache,
+            batch_size or 32,
+            kwargs.get("verbose", "auto"),
+        )
+    steps = steps_per_epoch or trainer.contract.count_steps(x, batch_size, validation_split)
+    if trainer.settings.decay_steps is None and steps:
+        trainer.set_decay_length(int(epochs) * int(steps))
+    if hasattr(x, "element_spec"):
+        # A tf.data.Dataset comes in its own order; Keras warns that it cannot shuffle it.
+        shuffle = False
+    elif isinstance(x, dict) and steps_per_epoch is None and not validation_split:
+        first_epoch = _first_epoch(kwargs.get("initial_epoch", 0), kwargs.get("callbacks"))
+        dataset, steps_of_dataset = backend.fit_inputs(
+            x, batch_size or 32, shuffle, trainer.shuffle_seed, first_epoch
+        )
+        if dataset is not None:
+            return dataset, None, steps_of_dataset, False
+    return x, batch_size, steps_per_epoch, shuffle
+
+
+def _first_epoch(initial_epoch, callbacks) -> int:
+    """The epoch a `fit` starts at: `initial_epoch`, or where a checkpoint of it stopped."""
+    resumed = [
+        callback.completed_epochs()
+        for callback in callbacks or []
+        if isinstance(callback, ResumableCheckpoint)
+    ]
+    return max([int(initial_epoch), *resumed])
+
+
+class TrainerFitting:
+    """`fit` and `evaluate` of `LordTrainer`: Keras' own, on checked and prepared inputs."""
+
+    def fit(
+        self,
+        x: dict | None = None,
+        y: None = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        steps_per_epoch: int | None = None,
+        validation_split: float = 0.0,
+        validation_data=None,
+        shuffle: bool = True,
+        **kwargs,
+    ) -> keras.callbacks.History:
+        """Trains the current stage, like `keras.Model.fit`, after checking the input.
+
+        Every input is checked against the training contract (`trainer.contract`): a dict
+        of arrays whole, before training; a dataset batch by batch. A dict of arrays is fed
+        in seeded batches (`keras_lord.data.epoch_batches`), so a `fit` resumed by a
+        `ResumableCheckpoint` sees the batches an uninterrupted one saw; on a CPU its
+        images' VGG features are computed once (`trainer.target_features`, `compile`'s
+        `target_feature_cache`). The cosine decay spans the whole `fit`.
+
+        Args:
+            x: a dict of numpy arrays `{"image", "class_id", "sample_id"}` (see
+                `LordData.inputs()`), or a `tf.data.Dataset` / `keras.utils.PyDataset` of
+                such dicts. Images are `uint8` in `[0, 255]` or floats in `[0, 1]`.
+            y: unused; LORD reconstructs its input.
+            batch_size: batch size for numpy input (Keras' default: 32).
+            epochs: number of epochs.
+            steps_per_epoch: steps per epoch; inferred when possible.
+            validation_split: share of a dict input held out for validation, as in Keras.
+            validation_data: validation input of the same form as `x`.
+            shuffle: shuffle a dict input (or a `PyDataset`'s batches) every epoch.
+            **kwargs: other `keras.Model.fit` arguments (`callbacks`, `verbose`, ...).
+
+        Returns:
+            The `History`.
+
+        Raises:
+            ValueError: for missing keys, a wrong image shape, pixel range or ids out of range.
+            TypeError: for another kind of input.
+            RuntimeError: if the trainer was not compiled.
+
+        """
+        if not self.compiled:
+            raise RuntimeError("Call `trainer.compile()` before `fit`.")
+        if y is not None:
+            raise ValueError("LORD reconstructs its input: pass only `x`, not `y`.")
+        if validation_data is not None:
+            validation_data = self.contract.checked(validation_data, "Validation data")
+        x, batch_size, steps_per_epoch, shuffle = fit_arguments(
+            self, x, batch_size, epochs, steps_per_epoch, validation_split, shuffle, kwargs
+        )
+        return super().fit(
+            x,
+            batch_size=batch_size,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            **kwargs,
+        )
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """Evaluates the current stage's loss, like `keras.Model.evaluate`, after checks.
+
+        Args:
+            x: an input as `fit` takes it.
+            y: unused; LORD reconstructs its input.
+            **kwargs: other `keras.Model.evaluate` arguments.
+
+        Returns:
+            As `keras.Model.evaluate`.
+
+        Raises:
+            ValueError: for a bad input (see `fit`).
+
+        """
+        if y is not None:
+            raise ValueError("LORD reconstructs its input: pass only `x`, not `y`.")
+        return super().evaluate(self.contract.checked(x, "Evaluation input"), **kwargs)
+
+    def set_decay_length(self, total_steps: int) -> None:
+        """Sets the length of the cosine decays, in steps (`fit` does when not compiled in).
+
+        Args:
+            total_steps: the steps of the whole `fit`.
+
+        """
+        changed = False
+        for schedule in self._decay_schedules:
+            if schedule.decay_steps != total_steps:
+                schedule.decay_steps = total_steps
+                changed = True
+        if changed:
+            # The step function bakes the schedule length in when it is traced.
+            self.train_function = None
