@@ -4,7 +4,7 @@ Keras has no public hooks for a few things keras-lord needs: a training step tha
 differentiates gathered table rows has to reproduce the loss and metric bookkeeping of
 Keras' own `train_step`; row-wise Adam reads Adam's moment slots; a resumed `fit` starts at
 a later epoch; a checkpoint is built in memory before it is written. Each helper here wraps
-one such private name, and `tests/test_keras_compat.py` checks each against the installed
+one such private name, and `tests/backend/test_keras_compat.py` checks each against the installed
 Keras, so that a Keras release that renames one fails there, loudly, rather than deep in a
 training run. `pyproject.toml` bounds keras to the releases these tests passed on.
 """

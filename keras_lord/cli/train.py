@@ -5,16 +5,13 @@ import os
 
 from keras_lord.cli.argument_types import non_negative, positive_float, positive_int, vgg16_layers
 from keras_lord.presets import PRESETS
+from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.optimization import TABLE_UPDATES
 from keras_lord.trainers.precision import PRECISIONS
 
 # Stage-2 `compile` options of `keras-lord train`, by their argparse destination.
-STAGE2_FLAGS = {
-    "encoder_lr": "learning_rate",
-    "mixed_code_weight": "mixed_code_weight",
-    "encoder_shift": "encoder_shift",
-    "content_code_noise": "content_code_noise",
-}
+STAGE2_OPTIONS = CompileSettings.command_line_options(stage=2)
+STAGE2_FLAGS = {option.flag[2:].replace("-", "_"): option.field for option in STAGE2_OPTIONS}
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -39,13 +36,13 @@ def add_parser(commands) -> argparse.ArgumentParser:
     train.add_argument(
         "--latent-lr",
         type=positive_float,
-        default=3e-3,
+        default=CompileSettings.default("latent_learning_rate"),
         help="stage-1 learning rate of the latent tables (raise it for small datasets)",
     )
     train.add_argument(
         "--table-updates",
         choices=TABLE_UPDATES,
-        default="rowwise",
+        default=CompileSettings.default("table_updates"),
         help="Adam on the batch's table rows only (cost independent of the dataset) or on "
         "whole tables (the authors' code)",
     )
@@ -72,24 +69,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     train.add_argument(
         "--eval-every", type=positive_int, default=5, help="epochs between those evaluations"
     )
-    train.add_argument(
-        "--encoder-lr", type=positive_float, help="stage-2 learning rate (default 3e-4)"
-    )
-    train.add_argument(
-        "--mixed-code-weight",
-        type=non_negative(float),
-        help="stage 2: weight of the encoders' error on generated mixes of codes (default 0)",
-    )
-    train.add_argument(
-        "--encoder-shift",
-        type=non_negative(int),
-        help="stage 2: random shift of the encoders' input images, in pixels (default 0)",
-    )
-    train.add_argument(
-        "--content-code-noise",
-        type=non_negative(float),
-        help="stage 2: std of noise on the content encoder's codes in training (default 0)",
-    )
+    for option in STAGE2_OPTIONS:
+        kind = positive_float if option.positive else non_negative(option.kind)
+        train.add_argument(option.flag, type=kind, help=option.help)
     train.add_argument(
         "--checkpoint-interval",
         type=non_negative(float),

@@ -29,23 +29,21 @@ def add_parser(commands) -> argparse.ArgumentParser:
     translate.add_argument("--content-images", help=".npz with `imgs` giving the contents")
     translate.add_argument("--out", required=True, help="output .png (single) or .npz (batch)")
     translate.add_argument("--grid", help="batch form: also write an 8x8 PNG grid here")
+    methods = [TRANSLATION_METHODS.get(name) for name in TRANSLATION_METHODS]
     translate.add_argument(
         "--method",
         choices=list(TRANSLATION_METHODS),
         default="encoders",
-        help="encoders: one forward pass; refine: the class codes refined on the class "
-        "images (for classes not seen in training); optimize: both codes fitted to the "
-        "images against the generator (needs no stage 2)",
+        help="; ".join(f"{method.name}: {method.help}" for method in methods),
     )
-    translate.add_argument(
-        "--optimize-steps", type=positive_int, default=200, help="steps of --method optimize"
-    )
-    translate.add_argument(
-        "--refine-steps",
-        type=positive_int,
-        default=None,
-        help="steps of --method refine (default 20, as `LordModel.refine_class_codes`)",
-    )
+    for method in methods:
+        if method.steps_flag:
+            translate.add_argument(
+                method.steps_flag,
+                type=positive_int,
+                default=method.steps_default,
+                help=f"steps of --method {method.name} (default {method.steps_default})",
+            )
     translate.add_argument("--resize", action="store_true", help="resize images to fit")
     return translate
 
@@ -120,11 +118,10 @@ def _check_inputs(arguments):
 
 
 def _method_options(arguments) -> dict:
-    if arguments.method == "optimize":
-        return {"steps": arguments.optimize_steps}
-    if arguments.method == "refine" and arguments.refine_steps is not None:
-        return {"steps": arguments.refine_steps}
-    return {}
+    method = TRANSLATION_METHODS.get(arguments.method)
+    if not method.steps_flag:
+        return {}
+    return {"steps": getattr(arguments, method.steps_flag[2:].replace("-", "_"))}
 
 
 def run(arguments: argparse.Namespace) -> None:

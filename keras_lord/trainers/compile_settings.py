@@ -1,5 +1,6 @@
 """`LordTrainer.compile`'s settings as one validated, serialisable record."""
 
+import collections
 import dataclasses
 import math
 
@@ -12,10 +13,18 @@ from keras_lord.trainers.optimization import TABLE_UPDATES
 _KERAS_OBJECTS = ("metrics", "weighted_metrics")
 
 
-def _setting(default, stage: int | None = None, flag: str | None = None, help: str = ""):
-    # `stage`: the stage the setting acts in (None: both); `flag` and `help`: the option of
+# A command-line option that sets a field: its flag, help, value type and whether the value
+# must be above 0 (else at least 0).
+CommandLineOption = collections.namedtuple(
+    "CommandLineOption", ["field", "flag", "help", "kind", "positive"]
+)
+
+
+def _setting(default, stage=None, flag=None, help="", kind=float, positive=False):
+    # `stage`: the stage the setting acts in (None: both); the rest describe the option of
     # `keras-lord train` that sets it, where there is one.
-    return dataclasses.field(default=default, metadata={"stage": stage, "flag": flag, "help": help})
+    metadata = {"stage": stage, "flag": flag, "help": help, "kind": kind, "positive": positive}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +87,10 @@ class CompileSettings:
     jit_compile: object = "auto"
     auto_scale_loss: bool = True
     learning_rate: float | None = _setting(
-        None, flag="--encoder-lr", help="stage-2 learning rate of the networks (default 3e-4)"
+        None,
+        flag="--encoder-lr",
+        help="stage-2 learning rate (default 3e-4)",
+        positive=True,
     )
     latent_learning_rate: float = _setting(3e-3, stage=1)
     final_learning_rate: float = 1e-5
@@ -97,6 +109,7 @@ class CompileSettings:
         stage=2,
         flag="--encoder-shift",
         help="stage 2: random shift of the encoders' input images, in pixels (default 0)",
+        kind=int,
     )
     content_code_noise: float = _setting(
         0.0,
@@ -193,18 +206,21 @@ class CompileSettings:
 
     @classmethod
     def command_line_options(cls, stage: int) -> list:
-        """The fields a command-line flag sets in a stage, e.g. for `keras-lord train`.
+        """The options of a command line that set fields in a stage (`keras-lord train`).
 
         Args:
             stage: `1` or `2`.
 
         Returns:
-            `[(field, flag, help)]` of the fields with a flag that act in `stage`; the
-            networks' learning rate, which acts in both, is given in stage 2.
+            A `CommandLineOption` (field, flag, help, value type, whether the value must be
+            above 0) for each field with a flag that acts in `stage`; the networks'
+            learning rate, which acts in both stages, is among stage 2's.
 
         """
         return [
-            (field.name, field.metadata["flag"], field.metadata["help"])
+            CommandLineOption(
+                field.name, *(field.metadata[key] for key in CommandLineOption._fields[1:])
+            )
             for field in dataclasses.fields(cls)
             if field.metadata.get("flag") and field.metadata["stage"] in (stage, None)
         ]

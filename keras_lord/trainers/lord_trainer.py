@@ -145,9 +145,9 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
         settings = get_preset(preset)
         if noise_std is not None:
             settings["noise_std"] = noise_std
-        self.noise_std, self.content_decay = self.regularizer.strengths(
-            settings["noise_std"], content_decay
-        )
+        # As requested (what the config saves), and as the regulariser applies them.
+        self._requested_strengths = (float(settings["noise_std"]), float(content_decay))
+        self.noise_std, self.content_decay = self.regularizer.strengths(*self._requested_strengths)
         sizes = dict(
             image_shape=image_shape,
             content_dim=content_dim,
@@ -183,8 +183,8 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
             num_samples=self.num_samples,
             class_dim=self.model.class_dim,
             content_dim=self.model.content_dim,
-            noise_std=self.noise_std,
-            content_decay=self.content_decay,
+            noise_std=self._requested_strengths[0],
+            content_decay=self._requested_strengths[1],
             seed=seed,
             attributes=attributes,
             content_regularization=self.regularizer.name,
@@ -375,8 +375,8 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
             "num_classes": self.num_classes,
             "num_samples": self.num_samples,
             "preset": self.preset,
-            "noise_std": self.noise_std,
-            "content_decay": self.content_decay,
+            "noise_std": self._requested_strengths[0],
+            "content_decay": self._requested_strengths[1],
             "perceptual_loss": keras.layers.serialize(self.perceptual_loss),
             "seed": self.seed,
             "stage": self.stage,

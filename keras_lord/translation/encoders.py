@@ -7,7 +7,7 @@ class EncoderTranslation(TranslationMethod):
     """The class encoder on the class images, the content encoder on the content images."""
 
     name = "encoders"
-    help = "the stage-2 encoders, one forward pass"
+    help = "one forward pass"
 
     def codes(self, model, class_images, content_images, batch_size, **arguments):
         return (

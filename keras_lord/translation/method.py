@@ -11,12 +11,16 @@ class TranslationMethod:
 
     Attributes:
         name: the name it is registered under.
-        help: one line for `keras-lord translate --help`.
+        help: what it does, for `keras-lord translate --help`.
+        steps_flag: the option of `keras-lord translate` that sets its `steps`, if any.
+        steps_default: that option's default (`None`: the method's own default).
 
     """
 
     name: str = ""
     help: str = ""
+    steps_flag: str | None = None
+    steps_default: int | None = None
 
     def codes(self, model, class_images, content_images, batch_size: int, **arguments) -> tuple:
         """`(class_codes, content_codes)` of checked images, one row per image of each side.

@@ -1,9 +1,11 @@
 """Translation by test-time latent optimisation of both codes: needs no stage 2."""
 
+import inspect
+
 import numpy as np
 
 from keras_lord.translation.method import TranslationMethod
-from keras_lord.translation.test_time_optimization import fit_codes
+from keras_lord.translation.test_time_optimization import fit_codes, optimize_codes
 
 
 class OptimizedTranslation(TranslationMethod):
@@ -14,7 +16,9 @@ class OptimizedTranslation(TranslationMethod):
     """
 
     name = "optimize"
-    help = "test-time optimisation of both codes against the generator (no stage 2 needed)"
+    help = "both codes fitted to the images against the generator (needs no stage 2)"
+    steps_flag = "--optimize-steps"
+    steps_default = inspect.signature(optimize_codes).parameters["steps"].default
 
     def codes(self, model, class_images, content_images, batch_size, **arguments):
         class_codes, content_codes = fit_codes(

@@ -1,5 +1,7 @@
 """Translation with the class encoder's codes refined on the class images."""
 
+import inspect
+
 from keras_lord.translation.method import TranslationMethod
 from keras_lord.translation.test_time_optimization import refine_class_codes
 
@@ -12,7 +14,9 @@ class RefinedTranslation(TranslationMethod):
     """
 
     name = "refine"
-    help = "the encoders, with class codes refined on the class images (unseen classes)"
+    help = "the class codes refined on the class images (for classes not seen in training)"
+    steps_flag = "--refine-steps"
+    steps_default = inspect.signature(refine_class_codes).parameters["steps"].default
 
     def codes(self, model, class_images, content_images, batch_size, **arguments):
         distinct, inverse = self.distinct(class_images)

@@ -39,7 +39,7 @@ def image_pair(tmp_path):
     "options, method, passed",
     [
         ([], "encoders", {}),
-        (["--method", "refine"], "refine", {}),
+        (["--method", "refine"], "refine", {"steps": 20}),
         (["--method", "refine", "--refine-steps", "3"], "refine", {"steps": 3}),
         (["--method", "optimize"], "optimize", {"steps": 200}),
         (["--method", "optimize", "--optimize-steps", "5"], "optimize", {"steps": 5}),
