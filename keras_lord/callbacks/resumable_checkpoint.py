@@ -27,8 +27,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     keras-lord version whose models are built from other layers cannot be resumed by this
     one: `state.json` records the version, and the error names it.
 
-    Writing one costs time (a `small` trainer's state is 92 MB, about 0.4 s on a 2-core
-    CPU, most of it the frozen VGG16): where epochs take seconds, `min_interval_seconds`
+    Writing one costs time (a `small` trainer's state is about 90 MB, most of it the frozen
+    VGG16; docs/reliability.md): where epochs take seconds, `min_interval_seconds`
     writes one only when that long has passed since the last, and always after the last
     epoch of a `fit`. A crash then loses at most that much training; resuming is as exact
     as with a checkpoint every epoch.

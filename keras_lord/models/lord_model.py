@@ -9,6 +9,7 @@ from keras_lord.models.lord_encoder import LordEncoder
 from keras_lord.models.lord_generator import LordGenerator, check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.translation import get_translation_method, optimize_codes, refine_class_codes
+from keras_lord.utils.deprecation import moved_names
 from keras_lord.utils.files import atomic_keras_save
 from keras_lord.utils.quiet_predict import predict_quietly
 
@@ -492,3 +493,8 @@ class LordModel(keras.Model):
         for key in ("generator", "class_encoder", "content_encoder"):
             config[key] = keras.layers.deserialize(config[key])
         return cls(**config)
+
+
+__getattr__ = moved_names(
+    __name__, {"TRANSLATION_METHODS": ("keras_lord.translation", "TRANSLATION_METHODS")}
+)

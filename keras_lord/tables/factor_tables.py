@@ -10,6 +10,7 @@ from keras_lord import backend
 from keras_lord.data.contract import CLASS_ID_KEY, SAMPLE_ID_KEY
 from keras_lord.layers.shared_class_embedding import SharedClassEmbedding
 from keras_lord.regularizers import get_content_regularizer
+from keras_lord.utils.deprecation import moved_names
 
 CLASS_FACTOR, CONTENT_FACTOR = "class", "content"
 # Attribute names that would collide with the keys of the inputs and outputs.
@@ -408,3 +409,8 @@ def _clean(table, rows):
 def attribute_id_key(name: str) -> str:
     """The input key of an attribute's ids (`"<name>_id"`)."""
     return f"{name}_id"
+
+
+__getattr__ = moved_names(
+    __name__, {"CONTENT_REGULARIZATIONS": ("keras_lord.regularizers", "CONTENT_REGULARIZERS")}
+)

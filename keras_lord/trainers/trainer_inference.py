@@ -114,7 +114,7 @@ class TrainerInference:
                 value, or values out of range.
 
         """
-        if self.stage != 2:
+        if not self.encoders_hold_codes():
             raise RuntimeError(
                 "Changing attributes of images needs the stage-2 encoders: call "
                 "`start_stage2()` and `fit` first. For training samples in stage 1, use "

@@ -1,5 +1,7 @@
 """Views of a `LordTrainer`'s parts: its networks, tables, sizes and settings."""
 
+import warnings
+
 import keras
 
 from keras_lord.trainers.compile_settings import CompileSettings
@@ -102,3 +104,13 @@ class TrainerParts:
 
         """
         return self.contract.check_arrays(inputs)
+
+    @property
+    def lord_compile_config(self) -> dict | None:
+        """Deprecated: `compile_settings` (a `CompileSettings`), or `get_compile_config()`."""
+        warnings.warn(
+            "`LordTrainer.lord_compile_config` is deprecated: use `trainer.compile_settings`.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return None if self.compile_settings is None else self.get_compile_config()
