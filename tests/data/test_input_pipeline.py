@@ -65,7 +65,7 @@ def test_fit_starts_the_batch_order_where_the_checkpoint_stopped(tmp_path):
     import keras
 
     from keras_lord.callbacks import ResumableCheckpoint
-    from keras_lord.trainers.lord_trainer import _first_epoch
+    from keras_lord.trainers.fit_inputs import _first_epoch
 
     checkpoint = ResumableCheckpoint(tmp_path)
     assert _first_epoch(3, None) == 3
