@@ -307,38 +307,19 @@ class LordModel(keras.Model):
         return self._encode(self.content_encoder, images, batch_size, checked=False)
 
     def optimize_codes(
-        self,
-        images: np.ndarray,
-        class_groups: np.ndarray | None = None,
-        steps: int = 200,
-        learning_rate: float = 1e-2,
-        batch_size: int = 64,
-        verbose: int = 0,
-        perceptual_loss: keras.layers.Layer | None = None,
-        noise_std: float = 1.0,
-        content_decay: float = 1e-3,
-        seed: int | None = None,
+        self, images: np.ndarray, class_groups: np.ndarray | None = None, **arguments
     ) -> tuple:
         """Recovers codes of new images by optimising them against the frozen generator.
 
-        This is the paper's "no second stage" inference: class and content codes of the
-        given images are fitted, with the stage-1 regulariser (noise and penalty on the
-        content codes), while the generator stays as trained. It needs no encoders, so it
-        works after stage 1 alone.
+        The paper's "no second stage" inference: both codes are fitted with the stage-1
+        noise and penalty while the generator stays as trained; it needs no encoders.
 
         Args:
             images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
-            class_groups: optional `(N,)` integer ids of images known to share a class; they
-                get one shared class code. By default every image has its own.
-            steps: optimisation epochs over the images.
-            learning_rate: Adam learning rate of the codes.
-            batch_size: images per step.
-            verbose: Keras verbosity.
-            perceptual_loss: the loss to fit against; defaults to the trainer's when called
-                through `LordTrainer`, else to `VGGPerceptualLoss()` (offline weights).
-            noise_std: std of the noise on the content codes while fitting (stage 1's).
-            content_decay: weight of the content codes' L2 penalty (stage 1's).
-            seed: seed of the initial codes and the noise.
+            class_groups: optional `(N,)` ids of images known to share a class code.
+            **arguments: the other arguments of `keras_lord.translation.optimize_codes`
+                (`steps`, `learning_rate`, `batch_size`, `verbose`, `perceptual_loss`,
+                `noise_std`, `content_decay`, `seed`).
 
         Returns:
             `(class_codes, content_codes)`, each with one row per image.
@@ -347,50 +328,22 @@ class LordModel(keras.Model):
             ValueError: for images of the wrong shape or range, or `steps < 1`.
 
         """
-        return optimize_codes(
-            self,
-            images,
-            class_groups=class_groups,
-            steps=steps,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            verbose=verbose,
-            perceptual_loss=perceptual_loss,
-            noise_std=noise_std,
-            content_decay=content_decay,
-            seed=seed,
-        )
+        return optimize_codes(self, images, class_groups, **arguments)
 
     def refine_class_codes(
-        self,
-        images: np.ndarray,
-        class_groups: np.ndarray | None = None,
-        steps: int = 20,
-        learning_rate: float = 1e-2,
-        batch_size: int = 64,
-        verbose: int = 0,
-        perceptual_loss: keras.layers.Layer | None = None,
+        self, images: np.ndarray, class_groups: np.ndarray | None = None, **arguments
     ) -> np.ndarray:
         """Class codes of new images: the class encoder's, refined on the images themselves.
 
-        Test-time refinement for classes never seen in training: the class codes start at
-        the class encoder's prediction (averaged over a group), the content codes of the
-        images are the content encoder's and stay fixed, and `steps` epochs of Adam on the
-        class codes alone reduce the perceptual error of reconstructing each image from
-        the two codes through the frozen generator. Where the encoder, trained on few
-        classes, misses an unseen object's shape or colours, its own image corrects the
-        code; the content encoder keeps the view out of it.
+        Test-time refinement for classes never seen in training: the codes start at the
+        class encoder's and are fitted to reconstruct each image with its content encoder's
+        code through the frozen generator.
 
         Args:
             images: `(N,) + image_shape` images, `uint8` or floats in `[0, 1]`.
-            class_groups: optional `(N,)` ids of images known to share a class; they get
-                one shared code, fitted to all of them. By default every image its own.
-            steps: epochs over the images (with `N <= batch_size`, gradient steps).
-            learning_rate: Adam learning rate of the class codes.
-            batch_size: images per step.
-            verbose: Keras verbosity.
-            perceptual_loss: the loss to fit against; defaults to the trainer's when called
-                through `LordTrainer`, else to `VGGPerceptualLoss()` (offline weights).
+            class_groups: optional `(N,)` ids of images known to share a class code.
+            **arguments: the other arguments of `keras_lord.translation.refine_class_codes`
+                (`steps`, `learning_rate`, `batch_size`, `verbose`, `perceptual_loss`).
 
         Returns:
             `(N, class_dim)` class codes, one row per image.
@@ -400,16 +353,7 @@ class LordModel(keras.Model):
             ValueError: for images of the wrong shape or range, or `steps < 1`.
 
         """
-        return refine_class_codes(
-            self,
-            images,
-            class_groups=class_groups,
-            steps=steps,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            verbose=verbose,
-            perceptual_loss=perceptual_loss,
-        )
+        return refine_class_codes(self, images, class_groups, **arguments)
 
     def translate(
         self,
