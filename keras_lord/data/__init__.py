@@ -9,6 +9,7 @@ from keras_lord.data.contract import (
     TrainingContract,
 )
 from keras_lord.data.epoch_batches import EpochBatches, epoch_order
+from keras_lord.data.image_files import read_image_file
 from keras_lord.data.lord_data import LordData
 from keras_lord.data.pixels import to_uint8, unit_float, unit_float_tensor
 from keras_lord.data.synthetic import SyntheticObjects
@@ -17,6 +18,7 @@ from keras_lord.data.synthetic_domains import synthetic_domains
 from keras_lord.data.validation import validate_ids, validate_images
 
 __all__ = [
+    "read_image_file",
     "CLASS_ID_KEY",
     "IMAGE_KEY",
     "SAMPLE_ID_KEY",
