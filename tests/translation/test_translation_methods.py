@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import tiny_trainer
 
-import keras_lord
+from keras_lord.cli import build_parser
 from keras_lord.translation import TRANSLATION_METHODS, TranslationMethod
 
 
@@ -42,7 +42,7 @@ def test_a_new_method_is_one_class_and_one_registration(stage2_model, tiny_data)
         np.testing.assert_allclose(swapped, stage2_model.translate(second, first), atol=1e-6)
         assert (
             "swapped"
-            in keras_lord.cli.build_parser()
+            in build_parser()
             .parse_args(["translate", "--model", "m", "--out", "o", "--method", "swapped"])
             .method
         )
