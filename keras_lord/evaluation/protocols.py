@@ -6,20 +6,8 @@ Everything here is defined in `keras_lord.evaluation.pairs`, `probes`, `transfer
 
 import warnings
 
-from keras_lord.evaluation import (
-    MIN_CODES,
-    TooFewCodesError,
-    class_identity_accuracy,
-    class_transfer_error,
-    content_transfer_error,
-    evaluate_model,
-    ground_truth_pairs,
-    image_errors,
-    landmark_regression,
-    leakage,
-    nearest_landmark_pairs,
-    probe_accuracy,
-)
+from keras_lord import evaluation
+from keras_lord.evaluation import *  # noqa: F403 (the old module's names, one list of them)
 
 warnings.warn(
     "`keras_lord.evaluation.protocols` is deprecated: import from `keras_lord.evaluation`.",
@@ -27,17 +15,4 @@ warnings.warn(
     stacklevel=2,
 )
 
-__all__ = [
-    "MIN_CODES",
-    "TooFewCodesError",
-    "class_identity_accuracy",
-    "class_transfer_error",
-    "content_transfer_error",
-    "evaluate_model",
-    "ground_truth_pairs",
-    "image_errors",
-    "landmark_regression",
-    "leakage",
-    "nearest_landmark_pairs",
-    "probe_accuracy",
-]
+__all__ = list(evaluation.__all__)
