@@ -11,8 +11,9 @@ and is scored on the training and the held-out objects by content transfer (MSE,
 against the exact rendering, 200 fixed pairs) with each inference method: the encoders
 alone, and test-time refinement of the class codes (`translate(method="refine")`) for each
 `--refine STEPS:RATE` (`--refine 0`: none); and how far the encoders' codes of the training
-images lie from the stage-1 tables (RMS error relative to the tables' RMS). Prints the CPU
-flags, a table next to the copy baselines, and JSON.
+images lie from the stage-1 tables (RMS error relative to the tables' RMS), and leakage
+of the held-out objects' codes both ways (logistic probes). Prints the CPU flags, a table
+next to the copy baselines, and JSON.
 
 A variant is `NAME[:key=value,...]` with keys of `LordTrainer.compile` for stage 2
 (`mixed_code_weight`, `class_code_weight`, `content_code_weight`, `learning_rate`, ...).
@@ -32,7 +33,7 @@ import numpy as np
 from compare_checkouts import cpu_flags
 from time_to_quality import add_data_arguments, benchmark_data, emit_report, parse_variant
 
-from keras_lord.evaluation import content_transfer_error
+from keras_lord.evaluation import content_transfer_error, probe_accuracy
 from keras_lord.saving import load_trainer
 
 
@@ -91,6 +92,16 @@ def run_variant(overrides, train, test, arguments):
         for steps, rate in map(parse_refinement, arguments.refine)
         if steps
     ]
+    # Leakage of the held-out objects' codes: a class code that gives the viewpoint away
+    # carries pose through the class path.
+    class_codes, content_codes = (
+        trainer.encode_class(test.images),
+        trainer.encode_content(test.images),
+    )
+    result["held_out_leakage"] = {
+        "content_from_class_codes": probe_accuracy(class_codes, test.content_ids),
+        "class_from_content_codes": probe_accuracy(content_codes, test.class_ids),
+    }
     for split, data in (("training objects", train), ("held-out objects", test)):
         result[split] = {
             name: score(
@@ -126,10 +137,14 @@ def main():
         print(f"== {name} {overrides}", flush=True)
         result = run_variant(overrides, train, test, arguments)
         report["variants"][name] = result
+        leakage = result["held_out_leakage"]
         print(
             f"   stage 2: {result['stage2_seconds']} s; encoders' error relative to the "
             f"tables: class codes {result['class_code_relative_error']}, content codes "
-            f"{result['content_code_relative_error']}",
+            f"{result['content_code_relative_error']}; held-out leakage: view from class "
+            f"codes {leakage['content_from_class_codes']['accuracy']:.2f} (chance "
+            f"{leakage['content_from_class_codes']['chance']:.2f}), class from content "
+            f"codes {leakage['class_from_content_codes']['accuracy']:.2f}",
             flush=True,
         )
         for split in ("training objects", "held-out objects"):

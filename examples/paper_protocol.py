@@ -87,6 +87,11 @@ def parse_arguments(
     )
     parser.add_argument("--pairs", type=int, default=None, help="content-transfer pairs (500)")
     parser.add_argument(
+        "--inception-weights",
+        help="also FID and KID of held-out translations: 'fid' (downloaded once) or the path "
+        "of pt_inception-2015-12-05-6726825d.pth",
+    )
+    parser.add_argument(
         "--checkpoint-interval", type=float, default=60.0, help="least seconds between checkpoints"
     )
     parser.add_argument("--seed", type=int, default=0)
@@ -247,6 +252,9 @@ def headline_figures(report: dict) -> dict:
     figures["reconstruction MSE"] = reconstruction["mse"]
     if "lpips" in reconstruction:
         figures["reconstruction LPIPS"] = reconstruction["lpips"]
+    if "image_quality" in report:
+        figures["translations FID"] = report["image_quality"]["fid"]
+        figures["translations KID"] = report["image_quality"]["kid"]
     return figures
 
 
@@ -419,7 +427,12 @@ def run_example(
             content_ids=np.concatenate([split.content_ids for split in prepared]),
         )
     report = evaluate_model(
-        model, test, num_pairs=settings["pairs"], seed=arguments.seed, truths=truths
+        model,
+        test,
+        num_pairs=settings["pairs"],
+        seed=arguments.seed,
+        truths=truths,
+        inception_weights=arguments.inception_weights,
     )
     figures = headline_figures(report)
     if extra_protocol is not None:

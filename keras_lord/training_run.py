@@ -18,6 +18,7 @@ from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
 from keras_lord.trainers.compile_settings import CompileSettings
+from keras_lord.trainers.latent_learning_rate import AUTO
 from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
@@ -89,7 +90,7 @@ def check_run_arguments(
         epochs: stage-1 epochs.
         encoder_epochs: stage-2 epochs.
         batch_size: batch size.
-        latent_learning_rate: stage-1 learning rate of the tables.
+        latent_learning_rate: stage-1 learning rate of the tables, or `"auto"`.
         perceptual_layers: VGG16 layer names, or `None`.
 
     Raises:
@@ -104,13 +105,13 @@ def check_run_arguments(
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer; got {value!r}.")
     rate = latent_learning_rate
-    if (
-        isinstance(rate, bool)
-        or not isinstance(rate, (int, float, np.integer, np.floating))
-        or not math.isfinite(rate)
-        or rate <= 0
-    ):
-        raise ValueError(f"`latent_learning_rate` must be a finite positive number; got {rate!r}.")
+    is_number = isinstance(rate, (int, float, np.integer, np.floating)) and not isinstance(
+        rate, bool
+    )
+    if rate != AUTO and not (is_number and math.isfinite(rate) and rate > 0):
+        raise ValueError(
+            f"`latent_learning_rate` must be a finite positive number or 'auto'; got {rate!r}."
+        )
     if perceptual_layers is not None:
         try:
             check_vgg16_layers(perceptual_layers)
@@ -142,7 +143,7 @@ def train_run(
     epochs: int = 200,
     encoder_epochs: int = 200,
     batch_size: int = 64,
-    latent_learning_rate: float = 3e-3,
+    latent_learning_rate: float | str = AUTO,
     table_updates: str = "rowwise",
     perceptual_layers: tuple | None = None,
     force: bool = False,
@@ -172,8 +173,9 @@ def train_run(
         epochs: stage-1 epochs.
         encoder_epochs: stage-2 epochs.
         batch_size: batch size of both stages.
-        latent_learning_rate: stage-1 learning rate of the class and content tables. Raise
-            it for small datasets: see the concepts page on table rows.
+        latent_learning_rate: stage-1 learning rate of the class and content tables;
+            `"auto"` sets it from the epochs (`LordTrainer.compile`): `0.6 / epochs`
+            within `[3e-3, 3e-2]`.
         table_updates: `"rowwise"` or `"dense"` Adam for the tables (`LordTrainer.compile`).
         perceptual_layers: VGG16 layers of the perceptual loss (`VGGPerceptualLoss`'s
             `feature_layers`); `None` for its defaults. Shallower layers train faster and

@@ -66,6 +66,32 @@ def positive_float(text: str) -> float:
     return value
 
 
+def rate_or_auto(text: str) -> float | str:
+    """An argparse type: `"auto"` or a finite number above 0 (a learning rate).
+
+    Args:
+        text: the argument.
+
+    Returns:
+        `"auto"` or the number.
+
+    Raises:
+        argparse.ArgumentTypeError: for anything else.
+
+    Example:
+    ```python
+    parser.add_argument("--latent-lr", type=rate_or_auto, default="auto")
+    ```
+
+    """
+    if text == "auto":
+        return text
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{error} or 'auto'") from None
+
+
 def non_negative(kind: type):
     """An argparse type: a finite `kind` (`int` or `float`) of at least 0.
 

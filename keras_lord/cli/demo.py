@@ -2,7 +2,7 @@
 
 import argparse
 
-from keras_lord.cli.argument_types import positive_float, positive_int
+from keras_lord.cli.argument_types import positive_int, rate_or_auto
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=positive_int, default=20, help="stage-1 epochs")
     demo.add_argument("--encoder-epochs", type=positive_int, default=8, help="stage-2 epochs")
     demo.add_argument("--batch-size", type=positive_int, default=8)
-    demo.add_argument("--latent-lr", type=positive_float, default=3e-2)
+    demo.add_argument("--latent-lr", type=rate_or_auto, default="auto")
     demo.add_argument(
         "--shape-variation",
         type=float,

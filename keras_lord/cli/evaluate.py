@@ -24,6 +24,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
     evaluate.add_argument("--json", help="also write the report here")
     evaluate.add_argument("--pairs", type=positive_int, default=500, help="content-transfer pairs")
     evaluate.add_argument("--lpips", choices=[*LPIPS_NETWORKS, "none"], default="vgg16")
+    evaluate.add_argument(
+        "--inception-weights",
+        help="also FID and KID of translations: 'fid' (download FID's Inception once) or "
+        "the path of pt_inception-2015-12-05-6726825d.pth",
+    )
     return evaluate
 
 
@@ -57,6 +62,13 @@ def format_report(report: dict) -> str:
                 f"  {name:20} MSE {errors['mse']:.4f}"
                 + (f"  LPIPS {errors['lpips']:.4f}" if "lpips" in errors else "")
             )
+    if "image_quality" in report:
+        quality = report["image_quality"]
+        lines.append(
+            f"translations' FID {quality['fid']:.2f}  KID {quality['kid']:.4f} "
+            f"(+- {quality['kid_std']:.4f}; {quality['generated_images']} translations, "
+            f"{quality['real_images']} images)"
+        )
     lines.append("leakage (held-out accuracy vs chance)")
     for probe, results in report["leakage"].items():
         for classifier, result in results.items():
@@ -85,7 +97,13 @@ def run(arguments: argparse.Namespace) -> None:
     model = load(arguments.model)
     data = LordData.from_npz(arguments.data)
     network = None if arguments.lpips == "none" else arguments.lpips
-    report = evaluate_model(model, data, num_pairs=arguments.pairs, lpips_network=network)
+    report = evaluate_model(
+        model,
+        data,
+        num_pairs=arguments.pairs,
+        lpips_network=network,
+        inception_weights=arguments.inception_weights,
+    )
     print(format_report(report))
     if arguments.json:
         write_json(arguments.json, report)

@@ -3,7 +3,13 @@
 import argparse
 import os
 
-from keras_lord.cli.argument_types import non_negative, positive_float, positive_int, vgg16_layers
+from keras_lord.cli.argument_types import (
+    non_negative,
+    positive_float,
+    positive_int,
+    rate_or_auto,
+    vgg16_layers,
+)
 from keras_lord.presets import PRESETS
 from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.optimization import TABLE_UPDATES
@@ -35,9 +41,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=positive_int, default=64)
     train.add_argument(
         "--latent-lr",
-        type=positive_float,
+        type=rate_or_auto,
         default=CompileSettings.default("latent_learning_rate"),
-        help="stage-1 learning rate of the latent tables (raise it for small datasets)",
+        help="stage-1 learning rate of the latent tables, or 'auto' (the default): "
+        "0.6 / epochs within [3e-3, 3e-2], printed when training starts",
     )
     train.add_argument(
         "--table-updates",

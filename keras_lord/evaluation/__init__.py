@@ -1,9 +1,17 @@
 """The paper's evaluation protocols: content transfer, leakage and reconstruction.
 
 `pairs` draws the translation pairs, `transfer` scores translations of them, `probes`
-reads labels back from the codes, and `report` runs all of them on a model.
+reads labels back from the codes, `image_quality` gives FID and KID, and `report` runs
+all of them on a model.
 """
 
+from keras_lord.evaluation.image_quality import (
+    frechet_distance,
+    frechet_distance_from_statistics,
+    image_quality,
+    inception_features,
+    kernel_inception_distance,
+)
 from keras_lord.evaluation.pairs import draw_pairs, ground_truth_pairs, nearest_landmark_pairs
 from keras_lord.evaluation.probes import (
     MIN_CODES,
@@ -28,8 +36,13 @@ __all__ = [
     "content_transfer_error",
     "draw_pairs",
     "evaluate_model",
+    "frechet_distance",
+    "frechet_distance_from_statistics",
     "ground_truth_pairs",
     "image_errors",
+    "image_quality",
+    "inception_features",
+    "kernel_inception_distance",
     "landmark_regression",
     "leakage",
     "nearest_landmark_pairs",

@@ -34,6 +34,9 @@ class Amortization(StageObjective):
       content encoder's codes before the generator, as stage 1 adds it to the content
       table's; the code-regression term compares the noise-free codes.
 
+    `generator_rate_factor` (`compile`) slows the generator's tuning or, at `0`, freezes
+    it (see `CompileSettings`).
+
     Their random draws come from the content table's noise stream (its
     `SeedGenerator`, idle in stage 2), whose state is saved with the table: a run resumed
     from a checkpoint draws what an uninterrupted one would.
@@ -55,7 +58,7 @@ class Amortization(StageObjective):
                 "encoders in stage 1 and has no stage 2: use `encode_class`, "
                 "`encode_content` and `translate` now."
             )
-        trainer.model.generator.trainable = True
+        trainer.model.generator.trainable = trainer.settings.generator_rate_factor > 0
         trainer.model.class_encoder.trainable = True
         trainer.model.content_encoder.trainable = True
         trainer.tables.set_trainable(False)

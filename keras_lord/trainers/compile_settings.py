@@ -7,6 +7,7 @@ import math
 import keras
 
 from keras_lord.losses.target_features import TARGET_FEATURE_CACHES
+from keras_lord.trainers.latent_learning_rate import AUTO
 from keras_lord.trainers.optimization import TABLE_UPDATES
 
 # Keras' own `compile` arguments, which the record keeps as Keras serialises them.
@@ -41,7 +42,10 @@ class CompileSettings:
     Attributes:
         learning_rate: initial rate of the networks; `None` means the stage's default,
             `3e-4` in both stages (the authors' code: `1e-4` in stage 2).
-        latent_learning_rate: stage 1, initial rate of the latent tables.
+        latent_learning_rate: stage 1, initial rate of the latent tables, or `"auto"` (the
+            default): set at each `fit` from the updates each content code will get
+            (`keras_lord.trainers.latent_learning_rate`: `0.6 / updates` within
+            `[3e-3, 3e-2]`), shown by `fit` and kept as `trainer.latent_learning_rate`.
         final_learning_rate: rate at the end of the cosine decays.
         beta_1: Adam's first-moment decay (LORD uses 0.5).
         beta_2: Adam's second-moment decay.
@@ -54,6 +58,11 @@ class CompileSettings:
             images in training (the reconstruction target stays unshifted); `0`: none.
         content_code_noise: stage 2, std of the Gaussian noise added to the content
             encoder's codes before the generator in training; `0`: none.
+        generator_rate_factor: stage 2, the generator's learning rate as a share of the
+            encoders' (`learning_rate`): `1` tunes it as fast (the authors' code), `0`
+            freezes it, so the class encoder must match the stage-1 generator's use of the
+            class codes instead of teaching the generator to read pose from them. Below 1
+            and above 0 it needs `optimizer="auto"`.
         decay_steps: length of the cosine decays in steps; `None` sets it at each `fit` to
             `epochs * steps_per_epoch`.
         table_updates: stage 1, `"rowwise"` (`RowwiseAdam`: a step updates only the rows of
@@ -92,7 +101,7 @@ class CompileSettings:
         help="stage-2 learning rate (default 3e-4)",
         positive=True,
     )
-    latent_learning_rate: float = _setting(3e-3, stage=1)
+    latent_learning_rate: float | str = _setting(AUTO, stage=1)
     final_learning_rate: float = 1e-5
     beta_1: float = 0.5
     beta_2: float = 0.999
@@ -116,6 +125,13 @@ class CompileSettings:
         stage=2,
         flag="--content-code-noise",
         help="stage 2: std of noise on the content encoder's codes in training (default 0)",
+    )
+    generator_rate_factor: float = _setting(
+        1.0,
+        stage=2,
+        flag="--generator-rate-factor",
+        help="stage 2: the generator's learning rate as a share of the encoders' "
+        "(0: frozen; default 1)",
     )
     decay_steps: int | None = None
     table_updates: str = _setting("rowwise", stage=1)
@@ -142,6 +158,7 @@ class CompileSettings:
             "class_code_weight",
             "content_code_weight",
             "mixed_code_weight",
+            "generator_rate_factor",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not _finite(value) or value < 0:
@@ -149,12 +166,15 @@ class CompileSettings:
             object.__setattr__(self, name, float(value))
         for name in ("learning_rate", "latent_learning_rate", "final_learning_rate"):
             value = getattr(self, name)
-            if isinstance(value, keras.optimizers.schedules.LearningRateSchedule) or (
-                value is None and name == "learning_rate"  # the stage's default
+            if (
+                isinstance(value, keras.optimizers.schedules.LearningRateSchedule)
+                or (value is None and name == "learning_rate")  # the stage's default
+                or (value == AUTO and name == "latent_learning_rate")
             ):
                 continue
             if isinstance(value, bool) or not _finite(value) or value < 0:
-                raise ValueError(f"`{name}` must be a finite number >= 0; got {value!r}.")
+                choices = ' or "auto"' if name == "latent_learning_rate" else ""
+                raise ValueError(f"`{name}` must be a finite number >= 0{choices}; got {value!r}.")
 
     def checked_for(self, image_shape: tuple) -> "CompileSettings":
         """These settings, after the checks that depend on the images.

@@ -12,6 +12,12 @@ from keras_lord.losses.target_features import (
     image_fingerprint,
     target_feature_bytes,
 )
+from keras_lord.trainers.latent_learning_rate import (
+    AUTO,
+    auto_latent_learning_rate,
+    describe,
+    updates_per_code,
+)
 
 
 class TargetFeatureCache:
@@ -100,6 +106,12 @@ def fit_arguments(
     steps = steps_per_epoch or trainer.contract.count_steps(x, batch_size, validation_split)
     if trainer.settings.decay_steps is None and steps:
         trainer.set_decay_length(int(epochs) * int(steps))
+    if trainer.settings.latent_learning_rate == AUTO and trainer.objective.trains_tables:
+        images = len(x[IMAGE_KEY]) if isinstance(x, dict) else None
+        updates = updates_per_code(int(epochs), steps_per_epoch, batch_size or 32, images)
+        trainer.set_latent_learning_rate(auto_latent_learning_rate(updates))
+        if kwargs.get("verbose", "auto") != 0:
+            print(describe(trainer.latent_learning_rate, updates))
     if hasattr(x, "element_spec"):
         # A tf.data.Dataset comes in its own order; Keras warns that it cannot shuffle it.
         shuffle = False
@@ -207,6 +219,27 @@ class TrainerFitting:
         if y is not None:
             raise ValueError("LORD reconstructs its input: pass only `x`, not `y`.")
         return super().evaluate(self.contract.checked(x, "Evaluation input"), **kwargs)
+
+    @property
+    def latent_learning_rate(self) -> float | None:
+        """The tables' initial learning rate; with `"auto"`, the one the last `fit` chose.
+
+        `None` before `compile`.
+        """
+        schedule = self._table_schedule
+        return None if schedule is None else schedule.initial_learning_rate
+
+    def set_latent_learning_rate(self, rate: float) -> None:
+        """Sets the tables' initial learning rate (`fit` does for `"auto"`).
+
+        Args:
+            rate: the rate at the start of the cosine decay.
+
+        """
+        if self._table_schedule.initial_learning_rate != rate:
+            self._table_schedule.initial_learning_rate = float(rate)
+            # As the decay length, the rate is baked into the step function when traced.
+            self.train_function = None
 
     def set_decay_length(self, total_steps: int) -> None:
         """Sets the length of the cosine decays, in steps (`fit` does when not compiled in).

@@ -194,7 +194,7 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
         self.table_optimizer = None
         self.compile_settings = None
         self.target_features = TargetFeatureCache(self.perceptual_loss)
-        self._decay_schedules = ()
+        self._decay_schedules, self._table_schedule = (), None
         self.objective = OBJECTIVES[stage]()
         self.objective.configure(self)
         self.built = True
@@ -323,8 +323,8 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
         self.compile_settings = compile_settings
         self.table_updates = compile_settings.table_updates
         self.objective.configure(self)
-        multi_optimizer, table_optimizer, self._decay_schedules = build_optimizer(
-            self.tables, compile_settings
+        multi_optimizer, table_optimizer, self._decay_schedules, self._table_schedule = (
+            build_optimizer(self.tables, compile_settings, self.model.generator)
         )
         # Row-wise updated tables are not trainable variables: autodiff and the network
         # optimiser never see them, and their own optimiser is built with them here.

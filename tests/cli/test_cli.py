@@ -165,8 +165,16 @@ def test_report_says_why_a_probe_was_not_measured():
         "images": 3,
         "reconstruction": {"mse": 0.01},
         "leakage": {"class_from_content": {"logistic": measured, "mlp": skipped}},
+        "image_quality": {
+            "fid": 12.345,
+            "kid": 0.0123,
+            "kid_std": 0.001,
+            "real_images": 3,
+            "generated_images": 5,
+        },
     }
     lines = format_report(report).splitlines()
+    assert "translations' FID 12.35  KID 0.0123 (+- 0.0010; 5 translations, 3 images)" in lines
     assert any("logistic  0.500 (chance 0.250)" in line for line in lines), lines
     assert any("mlp       not measured: Need at least 4 codes" in line for line in lines), lines
 

@@ -23,7 +23,9 @@ def _seeded_trainer(data, loss_factory=None, **overrides):
 
 def _trained(data, cache, stage2=False, loss_factory=None, **overrides):
     trainer = _seeded_trainer(data, loss_factory, **overrides)
-    trainer.compile(target_feature_cache=cache)
+    # The reference rate: "auto" gives these short fits 3e-2, which grows the rounding
+    # apart of the two ways of computing the features past the tolerances below.
+    trainer.compile(target_feature_cache=cache, latent_learning_rate=3e-3)
     history = trainer.fit(data.inputs(), batch_size=8, epochs=2, verbose=0).history
     if stage2:
         trainer.start_stage2(target_feature_cache=cache)

@@ -57,6 +57,7 @@ def test_command_line_options_are_the_stage2_fields():
         "mixed_code_weight",
         "encoder_shift",
         "content_code_noise",
+        "generator_rate_factor",
     ]
     assert CompileSettings.command_line_options(stage=1) == [options[0]]
     parsed = build_parser().parse_args(
