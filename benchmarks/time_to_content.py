@@ -28,6 +28,8 @@ import keras
 from compare_checkouts import cpu_flags
 from time_to_quality import benchmark_data, emit_report, run_variant
 
+from keras_lord.cli.argument_types import rate_or_auto
+
 
 def dataset(text):
     """`CLASSESxVIEWS`: training objects and azimuths (with `--elevations` elevations each)."""
@@ -40,15 +42,6 @@ def dataset(text):
     if classes < 2 or views < 2:
         raise argparse.ArgumentTypeError(f"need at least 2 classes and 2 views; got {text!r}")
     return classes, views
-
-
-def rate(text):
-    if text == "auto":
-        return text
-    value = float(text)
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"a rate must be a positive number or auto; got {text}")
-    return value
 
 
 def first_win(curve, split, stage, baseline, steps_per_epoch):
@@ -68,7 +61,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="/tmp/keras-lord-time-to-content")
     parser.add_argument("--dataset", type=dataset, action="append", help="CLASSESxVIEWS")
-    parser.add_argument("--rate", type=rate, action="append", help="table rate or auto")
+    parser.add_argument("--rate", type=rate_or_auto, action="append", help="table rate or auto")
     parser.add_argument("--size", type=int, action="append", help="image size (32, 64)")
     parser.add_argument("--held-out", type=int, default=10)
     parser.add_argument("--elevations", type=int, default=2)
