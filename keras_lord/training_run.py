@@ -17,6 +17,7 @@ from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
+from keras_lord.trainers.code_sources import get_code_source
 from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.latent_learning_rate import AUTO
 from keras_lord.trainers.lord_trainer import LordTrainer
@@ -37,6 +38,7 @@ RUN_OUTPUTS = (
     GRID_FOLDER,
     "stage1_log.csv",
     "stage2_log.csv",
+    "synthesis_log.csv",
     TRANSFER_LOG,
     STAGE1_FILE,
     TRAINER_FILE,
@@ -67,18 +69,19 @@ def data_fingerprint(data: LordData) -> dict:
     }
 
 
-def check_stage2_options(stage2_options: dict, image_shape) -> None:
-    """Checks a run's stage-2 `compile` options before anything is written.
+def check_stage2_options(stage2_options: dict, image_shape, stage: int = 2) -> None:
+    """Checks a run's stage-2 (or synthesis) `compile` options before anything is written.
 
     Args:
-        stage2_options: `LordTrainer.compile` arguments of stage 2.
+        stage2_options: `LordTrainer.compile` arguments of the stage.
         image_shape: `(height, width, channels)` of the data.
+        stage: the stage they are for (2, or 3 for the synthesis stage), named in errors.
 
     Raises:
         ValueError: naming an option `compile` does not take, or one out of range.
 
     """
-    CompileSettings.from_options(stage2_options, stage=2).checked_for(image_shape)
+    CompileSettings.from_options(stage2_options, stage=stage).checked_for(image_shape)
 
 
 def check_run_arguments(
@@ -119,6 +122,36 @@ def check_run_arguments(
             raise ValueError(f"`perceptual_layers`: {error}") from None
 
 
+def check_synthesis(epochs, options: dict, image_shape, trainer_arguments: dict) -> None:
+    """Checks a run's synthesis stage before anything is written.
+
+    Args:
+        epochs: its epochs (0: none).
+        options: its `LordTrainer.compile` arguments.
+        image_shape: `(height, width, channels)` of the data.
+        trainer_arguments: the run's other `LordTrainer` arguments.
+
+    Raises:
+        ValueError: for epochs that are not a whole number >= 0, options without epochs, a
+            bad option, or a code source without stage 2, which the stage follows.
+
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"`synthesis_epochs` must be a whole number >= 0; got {epochs!r}.")
+    if options and not epochs:
+        raise ValueError(
+            f"Synthesis options {sorted(options)} were given without `synthesis_epochs`: "
+            "pass the stage's epochs (--synthesis-epochs N), or leave the options out."
+        )
+    check_stage2_options(options, image_shape, stage=3)
+    source = get_code_source(trainer_arguments.get("stage1_codes", "tables"))
+    if epochs and not source.has_second_stage:
+        raise ValueError(
+            f"The synthesis stage follows stage 2, which `stage1_codes={source.name!r}` does "
+            "not have; leave out `synthesis_epochs` or train with tables."
+        )
+
+
 def _read_settings(run_path):
     try:
         with open(run_path) as file:
@@ -153,9 +186,15 @@ def train_run(
     stage2_options: dict | None = None,
     checkpoint_interval_seconds: float = 0.0,
     reuse_finished: bool = False,
+    synthesis_epochs: int = 0,
+    synthesis_options: dict | None = None,
     **trainer_arguments,
 ) -> LordTrainer:
     """Trains stage 1 and stage 2 in `output_dir`, resuming whatever an earlier run left.
+
+    With `synthesis_epochs`, the optional adversarial synthesis stage follows stage 2
+    (`LordTrainer.start_synthesis`), with its checkpoint in `checkpoint/synthesis` and its
+    log in `synthesis_log.csv`.
 
     The folder receives `run.json` (the settings and a fingerprint of the data),
     `checkpoint/stage1|stage2` (crash-safe state after every epoch, or see
@@ -192,6 +231,10 @@ def train_run(
         checkpoint_interval_seconds: least time between two checkpoints
             (`ResumableCheckpoint(min_interval_seconds=...)`); 0 writes one after every
             epoch. Where epochs take seconds, checkpoints cost more than a crash would.
+        synthesis_epochs: epochs of the adversarial synthesis stage; 0 (the default)
+            leaves it out.
+        synthesis_options: `LordTrainer.compile` arguments of the synthesis stage (e.g.
+            `{"adversarial_weight": 0.1}`), given to `start_synthesis`.
         reuse_finished: return the trainer of a finished run with the same settings and
             data (`trainer.keras`) instead of refusing it, e.g. for a job that evaluates
             after training and was cut off in between.
@@ -227,6 +270,8 @@ def train_run(
         )
     stage2_options = dict(stage2_options or {})
     check_stage2_options(stage2_options, data.image_shape)
+    synthesis_options = dict(synthesis_options or {})
+    check_synthesis(synthesis_epochs, synthesis_options, data.image_shape, trainer_arguments)
     settings = {
         "num_classes": data.num_classes,
         "num_samples": data.num_samples,
@@ -241,6 +286,8 @@ def train_run(
         "seed": seed,
         "trainer_arguments": trainer_arguments,
         "stage2_options": stage2_options,
+        "synthesis_epochs": synthesis_epochs,
+        "synthesis_options": synthesis_options,
         "data": data_fingerprint(data),
     }
     run_path = os.path.join(output_dir, RUN_FILE)
@@ -250,10 +297,13 @@ def train_run(
             previous = _read_settings(run_path)
             if previous is not None:
                 # Runs of keras-lord 0.1 recorded no fingerprint of their data, those of
-                # 0.2.0 no perceptual layers, and those before 0.3 no stage-2 options.
+                # 0.2.0 no perceptual layers, and those before 0.3 no stage-2 options or
+                # synthesis stage.
                 previous.setdefault("data", settings["data"])
                 previous.setdefault("perceptual_layers", None)
                 previous.setdefault("stage2_options", {})
+                previous.setdefault("synthesis_epochs", 0)
+                previous.setdefault("synthesis_options", {})
             finished = os.path.exists(model_path)
             if finished and reuse_finished and previous == settings and not force:
                 return load_trainer(os.path.join(output_dir, TRAINER_FILE))
@@ -280,6 +330,7 @@ def train_run(
             CHECKPOINT_FOLDER,
             os.path.join(CHECKPOINT_FOLDER, "stage1"),
             os.path.join(CHECKPOINT_FOLDER, "stage2"),
+            os.path.join(CHECKPOINT_FOLDER, "synthesis"),
         ):
             remove_partial_files(os.path.join(output_dir, folder))
         trainer = _build_or_load_trainer(
@@ -306,6 +357,8 @@ def train_run(
             callbacks or [],
             settings["stage2_options"],
             checkpoint_interval_seconds,
+            synthesis_epochs,
+            synthesis_options,
         )
 
 
@@ -358,6 +411,8 @@ def _train_both_stages(
     extra_callbacks,
     stage2_options,
     checkpoint_interval_seconds,
+    synthesis_epochs,
+    synthesis_options,
 ):
     inputs = data.inputs()
     fitting = (batch_size, verbose, extra_callbacks, checkpoint_interval_seconds)
@@ -375,6 +430,10 @@ def _train_both_stages(
         trainer.start_stage2(**stage2_options)
         print(f"Stage 2: amortisation, {encoder_epochs} epochs")
         _fit_stage(trainer, inputs, output_dir, "stage2", encoder_epochs, *fitting)
+    if synthesis_epochs:
+        trainer.start_synthesis(**synthesis_options)
+        print(f"Synthesis: adversarial fine-tuning, {synthesis_epochs} epochs")
+        _fit_stage(trainer, inputs, output_dir, "synthesis", synthesis_epochs, *fitting)
     trainer.save(os.path.join(output_dir, TRAINER_FILE))
     # Written last: its presence marks the run finished.
     model_path = os.path.join(output_dir, MODEL_FILE)

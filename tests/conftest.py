@@ -133,6 +133,7 @@ CRASH_CHAINS = {
         "stage1_state",
         "stage1_file",
         "stage2_mid_step",
+        "synthesis_mid_step",
         "model_file",
     ),
     "jax": (
@@ -141,6 +142,7 @@ CRASH_CHAINS = {
         "stage1_grid_epoch3",
         "stage2_mid_step",
         "stage2_weights_epoch1",
+        "synthesis_weights_epoch1",
         "trainer_file",
     ),
 }

@@ -30,6 +30,8 @@ KILL_POINTS = {
     "stage1_file": ("stage1.keras", "during"),
     "stage2_mid_step": ("step", 2, 1, 2),
     "stage2_weights_epoch1": ("stage2/epoch_0001.weights.h5", "during"),
+    "synthesis_mid_step": ("step", 3, 1, 1),
+    "synthesis_weights_epoch1": ("synthesis/epoch_0001.weights.h5", "during"),
     "trainer_file": ("trainer.keras", "during"),
     "model_file": ("model.keras", "during"),
 }
@@ -50,6 +52,9 @@ TRAIN_OPTIONS = (
     "1",
     "--content-code-noise",
     "0.3",
+    # The synthesis stage resumes too.
+    "--synthesis-epochs",
+    "1",
     "--seed",
     "4",
 )

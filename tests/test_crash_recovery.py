@@ -58,7 +58,7 @@ def test_resumed_run_has_the_uninterrupted_weights(crashed_run):
 
 
 def test_logs_and_grids_hold_every_epoch_once(crashed_run):
-    for name in ("stage1_log.csv", "stage2_log.csv"):
+    for name in ("stage1_log.csv", "stage2_log.csv", "synthesis_log.csv"):
         expected = (crashed_run.uninterrupted / name).read_text()
         assert (crashed_run.killed / name).read_text() == expected, name
     grids = sorted(files_under(crashed_run.uninterrupted / "grids"))

@@ -7,6 +7,9 @@ Each backend module provides the same names:
 - `row_gradient_train_step(trainer, *arguments)`: the body of `train_step` for the
   row-wise step (gradients with `tf.GradientTape` or `jax.value_and_grad`).
 - `check_rowwise_supported()`: raises where row-wise updates cannot run.
+- `adversarial_train_step(trainer, *arguments)`: the body of `train_step` of the
+  adversarial synthesis stage (two losses, one update), and
+  `squared_input_gradient_norms(function, inputs)`: the R1 penalty's input gradients.
 - `fit_inputs(inputs, batch_size, shuffle, seed, first_epoch)`: how numpy inputs are fed to
   `fit`, in the batches `keras_lord.data.epoch_batches.epoch_order` gives each epoch.
 - `forward_gradient_convolution(inputs, kernel, padding)`: a stride-1 convolution whose
@@ -34,6 +37,7 @@ if BACKEND == "tensorflow":
         overhanging_kernels_as_matmul,
     )
     from keras_lord.backend.tensorflow import (
+        adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
         fit_inputs,
@@ -43,6 +47,7 @@ if BACKEND == "tensorflow":
         native_input_gradient_is_slow,
         row_gradient_train_step,
         scatter_rows,
+        squared_input_gradient_norms,
         time_convolutions,
         time_input_gradients,
         upsampled_convolution_form,
@@ -58,6 +63,7 @@ elif BACKEND == "jax":
         upsampled_convolution_form,
     )
     from keras_lord.backend.jax import (
+        adversarial_train_step,
         check_rowwise_supported,
         fit_inputs,
         gather_rows,
@@ -65,9 +71,11 @@ elif BACKEND == "jax":
         overhanging_kernels_as_matmul,
         row_gradient_train_step,
         scatter_rows,
+        squared_input_gradient_norms,
     )
 else:
     from keras_lord.backend.generic import (
+        adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
         fit_inputs,
@@ -79,6 +87,7 @@ else:
         overhanging_kernels_as_matmul,
         row_gradient_train_step,
         scatter_rows,
+        squared_input_gradient_norms,
         time_convolutions,
         time_input_gradients,
         upsampled_convolution_form,
@@ -86,6 +95,7 @@ else:
 
 __all__ = [
     "BACKEND",
+    "adversarial_train_step",
     "blocked_convolutions_can_pay",
     "check_rowwise_supported",
     "fit_inputs",
@@ -97,6 +107,7 @@ __all__ = [
     "overhanging_kernels_as_matmul",
     "row_gradient_train_step",
     "scatter_rows",
+    "squared_input_gradient_norms",
     "time_convolutions",
     "time_input_gradients",
     "upsampled_convolution_form",

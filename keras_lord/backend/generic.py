@@ -4,6 +4,7 @@ JAX uses its table row access; other backends (e.g. torch) have dense table upda
 The choices of kernels and forms here are the plain ones, which every backend computes.
 """
 
+import keras
 from keras import ops
 
 from keras_lord.data.epoch_batches import EpochBatches
@@ -57,6 +58,29 @@ def check_rowwise_supported() -> None:
 def row_gradient_train_step(trainer, *arguments):
     """Not available on this backend (see `check_rowwise_supported`)."""
     check_rowwise_supported()
+
+
+def adversarial_train_step(trainer, *arguments):
+    """Not available on this backend: the synthesis stage runs under TensorFlow and JAX.
+
+    Raises:
+        NotImplementedError: always.
+
+    """
+    raise NotImplementedError(
+        f"The adversarial synthesis stage runs under the TensorFlow and JAX backends, not "
+        f"{keras.backend.backend()!r}: set KERAS_BACKEND=jax or tensorflow."
+    )
+
+
+def squared_input_gradient_norms(function, inputs):
+    """Not available on this backend (see `adversarial_train_step`).
+
+    Raises:
+        NotImplementedError: always.
+
+    """
+    adversarial_train_step(None)
 
 
 def fit_inputs(

@@ -4,6 +4,7 @@ Table rows are read and written with `keras.ops` (`generic`).
 """
 
 import jax
+import jax.numpy as jnp
 import keras
 
 from keras_lord.backend import keras_compat
@@ -75,6 +76,114 @@ def row_gradient_train_step(trainer, state, data):
     return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
 
 
+def _state_values(variables, references, values):
+    # The values in `values` (a state list of `references`) of each of `variables`.
+    index = {id(reference): position for position, reference in enumerate(references)}
+    return [values[index[id(variable)]] for variable in variables]
+
+
+def _updated_state(references, values, update):
+    # `values` after `update()` ran on `references` in a stateless scope.
+    with keras.StatelessScope(state_mapping=list(zip(references, values))) as scope:
+        update()
+    return [
+        value if scope.get_current_value(reference) is None else scope.get_current_value(reference)
+        for reference, value in zip(references, values)
+    ]
+
+
+def adversarial_train_step(trainer, state, data):
+    """The body of `train_step` of the adversarial synthesis stage (stateless).
+
+    The generator and encoders' loss (`trainer.compute_loss`, adversarial term included) is
+    differentiated as in Keras' own step; the discriminator's loss
+    (`objective.critic_loss`, on the step's reconstructions without gradient, with the R1
+    penalty on the steps `objective.r1_due` picks, chosen by `lax.cond` so that other steps
+    skip its second derivative) is differentiated with respect to the discriminator's
+    weights. One optimiser update applies both.
+
+    Args:
+        trainer: a `LordTrainer` in the synthesis stage.
+        state: `(trainable, non_trainable, optimizer_variables, metrics_variables)`.
+        data: the batch.
+
+    Returns:
+        `(logs, state)`.
+
+    """
+    trainable, non_trainable, optimizer_variables, metrics_variables = state
+    x, y, sample_weight = keras_compat.unpack_x_y_sample_weight(data)
+    (_, aux), gradients = jax.value_and_grad(trainer.compute_loss_and_updates, has_aux=True)(
+        trainable,
+        non_trainable,
+        metrics_variables,
+        x,
+        y,
+        sample_weight,
+        training=True,
+        optimizer_variables=optimizer_variables,
+    )
+    unscaled_loss, y_pred, non_trainable, metrics_variables = aux
+
+    objective = trainer.objective
+    critic_variables = trainer.discriminator.trainable_variables
+    real_images, fake_images = objective.critic_images(x, y_pred)
+
+    def critic_loss(values, with_r1):
+        with keras.StatelessScope(state_mapping=list(zip(critic_variables, values))):
+            return objective.critic_loss(trainer, real_images, fake_images, with_r1)
+
+    def critic_gradients(with_r1):
+        def gradients_of(values):
+            (_, terms), critic_gradients = jax.value_and_grad(critic_loss, has_aux=True)(
+                values, with_r1
+            )
+            return critic_gradients, terms
+
+        return gradients_of
+
+    critic_values = _state_values(critic_variables, trainer.trainable_variables, trainable)
+    (iterations,) = _state_values(
+        [trainer.optimizer.iterations], trainer.optimizer.variables, optimizer_variables
+    )
+    with_r1 = objective.r1_due(trainer, iterations)
+    critic_gradient_values, terms = jax.lax.cond(
+        with_r1, critic_gradients(True), critic_gradients(False), critic_values
+    )
+    positions = {id(variable): index for index, variable in enumerate(critic_variables)}
+    gradients = [
+        critic_gradient_values[positions[id(variable)]] if id(variable) in positions else gradient
+        for variable, gradient in zip(trainer.trainable_variables, gradients)
+    ]
+    trainable, optimizer_variables = trainer.optimizer.stateless_apply(
+        optimizer_variables, gradients, trainable
+    )
+    metrics_variables = _updated_state(
+        trainer.metrics_variables,
+        metrics_variables,
+        lambda: objective.track_critic(terms, with_r1),
+    )
+    logs, metrics_variables = keras_compat.update_metrics_variables(
+        trainer, metrics_variables, unscaled_loss, x, y, y_pred, sample_weight
+    )
+    return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+
+def squared_input_gradient_norms(function, inputs):
+    """Per sample, the squared norm of the gradient of a scalar function of a batch.
+
+    Args:
+        function: from the `(batch, ...)` inputs to a scalar (e.g. the sum of logits).
+        inputs: the batch.
+
+    Returns:
+        `(batch,)` float32 sums of squared partial derivatives; differentiable again.
+
+    """
+    gradients = jax.grad(function)(inputs).astype("float32")
+    return jnp.sum(jnp.square(gradients), axis=tuple(range(1, gradients.ndim)))
+
+
 def overhanging_kernels_as_matmul() -> bool:
     """Whether a "same" convolution whose kernel is wider than its map runs as one matmul.
 
@@ -111,6 +220,7 @@ def jaxlib_compiles_convolutions() -> bool:
 
 
 __all__ = [
+    "adversarial_train_step",
     "check_rowwise_supported",
     "fit_inputs",
     "gather_rows",
@@ -118,4 +228,5 @@ __all__ = [
     "overhanging_kernels_as_matmul",
     "row_gradient_train_step",
     "scatter_rows",
+    "squared_input_gradient_norms",
 ]

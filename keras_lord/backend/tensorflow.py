@@ -96,6 +96,82 @@ def row_gradient_train_step(trainer, data):
     return trainer.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 
+def adversarial_train_step(trainer, data):
+    """The body of `train_step` of the adversarial synthesis stage.
+
+    The generator and encoders' loss (`trainer.compute_loss`, adversarial term included) is
+    differentiated with respect to their weights; the discriminator's loss
+    (`objective.critic_loss`, on the step's reconstructions without gradient, with the R1
+    penalty on the steps `objective.r1_due` picks, chosen by `tf.cond` so that other steps
+    skip its second derivative) with respect to the discriminator's. One optimiser update
+    applies both.
+
+    Args:
+        trainer: a `LordTrainer` in the synthesis stage.
+        data: the batch.
+
+    Returns:
+        The logs.
+
+    """
+    x, y, sample_weight = keras_compat.unpack_x_y_sample_weight(data)
+    objective = trainer.objective
+    with tf.GradientTape() as tape:
+        y_pred = trainer(x, training=True)
+        loss = keras_compat.tracked_loss(
+            trainer, x, y, y_pred, sample_weight, tf.shape(x["image"])[0]
+        )
+        loss = trainer.optimizer.scale_loss(loss)
+    critic_variables = trainer.discriminator.trainable_variables
+    critic_ids = {id(variable) for variable in critic_variables}
+    network_variables = [
+        variable for variable in trainer.trainable_variables if id(variable) not in critic_ids
+    ]
+    network_gradients = tape.gradient(loss, network_variables)
+    real_images, fake_images = objective.critic_images(x, y_pred)
+
+    def critic_gradients(with_r1):
+        def gradients_of():
+            with tf.GradientTape() as critic_tape:
+                critic_loss, terms = objective.critic_loss(
+                    trainer, real_images, fake_images, with_r1
+                )
+            return critic_tape.gradient(critic_loss, critic_variables), terms
+
+        return gradients_of
+
+    with_r1 = objective.r1_due(trainer, trainer.optimizer.iterations)
+    critic_gradient_values, terms = tf.cond(
+        with_r1, critic_gradients(True), critic_gradients(False)
+    )
+    trainer.optimizer.apply(
+        list(network_gradients) + list(critic_gradient_values),
+        network_variables + list(critic_variables),
+    )
+    objective.track_critic(terms, with_r1)
+    return trainer.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+
+def squared_input_gradient_norms(function, inputs):
+    """Per sample, the squared norm of the gradient of a scalar function of a batch.
+
+    Args:
+        function: from the `(batch, ...)` inputs to a scalar (e.g. the sum of logits).
+        inputs: the batch.
+
+    Returns:
+        `(batch,)` float32 sums of squared partial derivatives; differentiable again (an
+        enclosing tape records the inner one's gradient).
+
+    """
+    inputs = tf.convert_to_tensor(inputs)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        value = function(inputs)
+    gradients = tf.cast(tape.gradient(value, inputs), "float32")
+    return tf.reduce_sum(tf.square(gradients), axis=tf.range(1, tf.rank(gradients)))
+
+
 def fit_inputs(
     inputs: dict, batch_size: int, shuffle: bool, seed: int, first_epoch: int = 0
 ) -> tuple:

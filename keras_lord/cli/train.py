@@ -18,6 +18,19 @@ from keras_lord.trainers.precision import PRECISIONS
 # Stage-2 `compile` options of `keras-lord train`, by their argparse destination.
 STAGE2_OPTIONS = CompileSettings.command_line_options(stage=2)
 STAGE2_FLAGS = {option.flag[2:].replace("-", "_"): option.field for option in STAGE2_OPTIONS}
+# The synthesis stage's own options; it shares stage 2's learning-rate option's field but
+# keeps its own default rate.
+SYNTHESIS_OPTIONS = CompileSettings.command_line_options(stage=3, shared=False)
+SYNTHESIS_FLAGS = {option.flag[2:].replace("-", "_"): option.field for option in SYNTHESIS_OPTIONS}
+
+
+def _given(arguments, flags: dict) -> dict:
+    # Only the options given: a run started without them resumes with the same settings.
+    return {
+        field: getattr(arguments, flag)
+        for flag, field in flags.items()
+        if getattr(arguments, flag) is not None
+    }
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -31,7 +44,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
     """
     train = commands.add_parser(
-        "train", help="train both stages on an .npz (imgs, classes[, contents, n_classes])"
+        "train",
+        help="train both stages (and the optional synthesis stage) on an .npz (imgs, "
+        "classes[, contents, n_classes])",
     )
     train.add_argument("data", help="dataset .npz in the LORD reference layout")
     train.add_argument("--out", required=True, help="run folder (rerun to resume)")
@@ -76,7 +91,13 @@ def add_parser(commands) -> argparse.ArgumentParser:
     train.add_argument(
         "--eval-every", type=positive_int, default=5, help="epochs between those evaluations"
     )
-    for option in STAGE2_OPTIONS:
+    train.add_argument(
+        "--synthesis-epochs",
+        type=non_negative(int),
+        default=0,
+        help="epochs of the optional adversarial synthesis stage after stage 2 (default 0: none)",
+    )
+    for option in STAGE2_OPTIONS + SYNTHESIS_OPTIONS:
         kind = positive_float if option.positive else non_negative(option.kind)
         train.add_argument(option.flag, type=kind, help=option.help)
     train.add_argument(
@@ -138,11 +159,8 @@ def run(arguments: argparse.Namespace) -> None:
         seed=arguments.seed,
         precision=arguments.precision,
         callbacks=callbacks,
-        # Only the options given: a run started without them resumes with the same settings.
-        stage2_options={
-            option: getattr(arguments, flag)
-            for flag, option in STAGE2_FLAGS.items()
-            if getattr(arguments, flag) is not None
-        },
+        stage2_options=_given(arguments, STAGE2_FLAGS),
+        synthesis_epochs=arguments.synthesis_epochs,
+        synthesis_options=_given(arguments, SYNTHESIS_FLAGS),
         checkpoint_interval_seconds=arguments.checkpoint_interval,
     )

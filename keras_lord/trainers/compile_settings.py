@@ -58,7 +58,14 @@ class CompileSettings:
             images in training (the reconstruction target stays unshifted); `0`: none.
         content_code_noise: stage 2, std of the Gaussian noise added to the content
             encoder's codes before the generator in training; `0`: none.
-        generator_rate_factor: stage 2, the generator's learning rate as a share of the
+        adversarial_weight: synthesis stage (`AdversarialSynthesis`), weight of the
+            generator's non-saturating adversarial loss beside the reconstruction (about 3
+            for `small` runs) and the code terms.
+        r1_weight: synthesis stage, `gamma` of the discriminator's R1 penalty
+            `gamma / 2 * E|grad D(x)|^2` on training images.
+        r1_interval: synthesis stage, steps between R1 penalties (lazy regularisation: the
+            penalty is scaled by the interval, as in StyleGAN2).
+        generator_rate_factor: stage 2 and later, the generator's learning rate as a share of the
             encoders' (`learning_rate`): `1` tunes it as fast (the authors' code), `0`
             freezes it, so the class encoder must match the stage-1 generator's use of the
             class codes instead of teaching the generator to read pose from them. Below 1
@@ -133,6 +140,19 @@ class CompileSettings:
         help="stage 2: the generator's learning rate as a share of the encoders' "
         "(0: frozen; default 1)",
     )
+    adversarial_weight: float = _setting(
+        0.1,
+        stage=3,
+        flag="--adversarial-weight",
+        help="synthesis stage: weight of the generator's adversarial loss (default 0.1)",
+    )
+    r1_weight: float = _setting(
+        1.0,
+        stage=3,
+        flag="--r1-weight",
+        help="synthesis stage: weight (gamma) of the discriminator's R1 penalty (default 1)",
+    )
+    r1_interval: int = _setting(16, stage=3)
     decay_steps: int | None = None
     table_updates: str = _setting("rowwise", stage=1)
     target_feature_cache: str = "auto"
@@ -147,6 +167,9 @@ class CompileSettings:
                 f"`target_feature_cache` must be one of {TARGET_FEATURE_CACHES}; got "
                 f"{self.target_feature_cache!r}."
             )
+        interval = self.r1_interval
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise ValueError(f"`r1_interval` must be a whole number >= 1; got {interval!r}.")
         shift = self.encoder_shift
         if isinstance(shift, bool) or not isinstance(shift, (int, float)) or int(shift) != shift:
             raise ValueError(f"`encoder_shift` must be a whole number of pixels; got {shift!r}.")
@@ -159,6 +182,8 @@ class CompileSettings:
             "content_code_weight",
             "mixed_code_weight",
             "generator_rate_factor",
+            "adversarial_weight",
+            "r1_weight",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not _finite(value) or value < 0:
@@ -225,16 +250,17 @@ class CompileSettings:
         return cls(**options)
 
     @classmethod
-    def command_line_options(cls, stage: int) -> list:
+    def command_line_options(cls, stage: int, shared: bool = True) -> list:
         """The options of a command line that set fields in a stage (`keras-lord train`).
 
         Args:
-            stage: `1` or `2`.
+            stage: `1`, `2` or `3`.
+            shared: whether to include the fields that act in every stage (the networks'
+                learning rate, among stage 2's options of `keras-lord train`).
 
         Returns:
             A `CommandLineOption` (field, flag, help, value type, whether the value must be
-            above 0) for each field with a flag that acts in `stage`; the networks'
-            learning rate, which acts in both stages, is among stage 2's.
+            above 0) for each field with a flag that acts in `stage`.
 
         """
         return [
@@ -242,7 +268,8 @@ class CompileSettings:
                 field.name, *(field.metadata[key] for key in CommandLineOption._fields[1:])
             )
             for field in dataclasses.fields(cls)
-            if field.metadata.get("flag") and field.metadata["stage"] in (stage, None)
+            if field.metadata.get("flag")
+            and field.metadata["stage"] in ((stage, None) if shared else (stage,))
         ]
 
     @classmethod

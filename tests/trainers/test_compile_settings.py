@@ -60,6 +60,12 @@ def test_command_line_options_are_the_stage2_fields():
         "generator_rate_factor",
     ]
     assert CompileSettings.command_line_options(stage=1) == [options[0]]
+    synthesis = CompileSettings.command_line_options(stage=3, shared=False)
+    assert [option.field for option in synthesis] == ["adversarial_weight", "r1_weight"]
+    parsed = build_parser().parse_args(
+        ["train", "d.npz", "--out", "r", "--synthesis-epochs", "3", "--r1-weight", "0.5"]
+    )
+    assert (parsed.synthesis_epochs, parsed.r1_weight, parsed.adversarial_weight) == (3, 0.5, None)
     parsed = build_parser().parse_args(
         ["train", "data.npz", "--out", "run", "--encoder-shift", "2", "--mixed-code-weight", "1"]
     )
