@@ -15,6 +15,22 @@ def check_rowwise_supported() -> None:
     """Row-wise updates run under JAX (tested on one device; nothing to check)."""
 
 
+def _state_values(variables, references, values):
+    # The values in `values` (a state list of `references`) of each of `variables`.
+    index = {id(reference): position for position, reference in enumerate(references)}
+    return [values[index[id(variable)]] for variable in variables]
+
+
+def _updated_state(references, values, update):
+    # `values` after `update()` ran on `references` in a stateless scope.
+    with keras.StatelessScope(state_mapping=list(zip(references, values))) as scope:
+        update()
+    return [
+        value if scope.get_current_value(reference) is None else scope.get_current_value(reference)
+        for reference, value in zip(references, values)
+    ]
+
+
 def row_gradient_train_step(trainer, state, data):
     """The body of `train_step` that differentiates the batch's table rows (stateless).
 
@@ -59,14 +75,11 @@ def row_gradient_train_step(trainer, state, data):
         optimizer_variables, gradients, trainable
     )
 
-    references = trainer.non_trainable_variables + trainer.optimizer.variables
-    values = list(non_trainable) + list(optimizer_variables)
-    with keras.StatelessScope(state_mapping=list(zip(references, values))) as scope:
-        trainer.table_optimizer.apply_rows(trainer.tables.row_updates(x, row_gradients))
-    values = [
-        value if scope.get_current_value(reference) is None else scope.get_current_value(reference)
-        for reference, value in zip(references, values)
-    ]
+    values = _updated_state(
+        trainer.non_trainable_variables + trainer.optimizer.variables,
+        list(non_trainable) + list(optimizer_variables),
+        lambda: trainer.table_optimizer.apply_rows(trainer.tables.row_updates(x, row_gradients)),
+    )
     non_trainable = values[: len(non_trainable)]
     optimizer_variables = values[len(non_trainable) :]
 
@@ -74,22 +87,6 @@ def row_gradient_train_step(trainer, state, data):
         trainer, metrics_variables, unscaled_loss, x, y, y_pred, sample_weight
     )
     return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
-
-
-def _state_values(variables, references, values):
-    # The values in `values` (a state list of `references`) of each of `variables`.
-    index = {id(reference): position for position, reference in enumerate(references)}
-    return [values[index[id(variable)]] for variable in variables]
-
-
-def _updated_state(references, values, update):
-    # `values` after `update()` ran on `references` in a stateless scope.
-    with keras.StatelessScope(state_mapping=list(zip(references, values))) as scope:
-        update()
-    return [
-        value if scope.get_current_value(reference) is None else scope.get_current_value(reference)
-        for reference, value in zip(references, values)
-    ]
 
 
 def adversarial_train_step(trainer, state, data):
