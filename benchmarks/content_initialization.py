@@ -5,14 +5,15 @@
 
 The demo's training objects (`keras_lord.demo.synthetic_split`: 24 objects x 12 views, body
 plan 0.3, 32x32) train stage 1 as the demo does (20 epochs, batch 8, `small`, the "auto"
-table rate). `random` keeps LORD's initial content codes (uniform in +-0.05); `pca:S` sets
-them before training to the first `content_dim` principal-component scores of the images
-minus their class's mean image, scaled to a standard deviation of `S` (the fixed noise added
-in training has 1). Scored through the tables on training objects every 5 epochs (content
-transfer LPIPS on 200 fixed pairs, next to the copy baselines), then logistic probes of the
-content codes for the view (what transfer needs) and the class (leakage). A grid per variant
-(8 objects x 8 views of the first object) is written to `--out`: LPIPS cannot tell one
-average pose per object from poses that follow the content image; the grids can.
+table rate). `random` keeps LORD's initial content codes (uniform in +-0.05); `pca:S`
+starts them at the first `content_dim` principal-component scores of the images minus
+their class's mean image (`ClassCentredPCA`, the default start), scaled to a root mean
+square of `S` (the fixed noise added in training has std 1; the default is 0.3). Scored
+through the tables on training objects every 5 epochs (content transfer LPIPS on 200 fixed
+pairs, next to the copy baselines), then logistic probes of the content codes for the view
+(what transfer needs) and the class (leakage). A grid per variant (8 objects x 8 views of
+the first object) is written to `--out`: LPIPS cannot tell one average pose per object from
+poses that follow the content image; the grids can.
 """
 
 # keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels, which they fix
@@ -33,18 +34,8 @@ from keras_lord import LordTrainer
 from keras_lord.callbacks import TransferEvaluation
 from keras_lord.demo import synthetic_split
 from keras_lord.evaluation import probe_accuracy
+from keras_lord.tables.content_initialization import ClassCentredPCA
 from keras_lord.utils.image_grid import save_png, translation_grid
-
-
-def class_centred_pca_codes(data, dim: int, scale: float) -> np.ndarray:
-    """Principal-component scores of the images minus their class's mean image."""
-    pixels = data.images.reshape(data.num_samples, -1).astype("float32") / 255.0
-    for label in np.unique(data.class_ids):
-        rows = data.class_ids == label
-        pixels[rows] -= pixels[rows].mean(axis=0)
-    left, singular, _ = np.linalg.svd(pixels, full_matrices=False)
-    scores = left[:, :dim] * singular[:dim]
-    return (scores / scores.std() * scale).astype("float32")
 
 
 def table_grid(trainer, data, content):
@@ -67,11 +58,11 @@ def run_variant(name, train, seed, arguments):
         preset="small",
         seed=seed,
     )
-    trainer.compile()
+    trainer.compile(content_initialization="random")
     kind, _, scale = name.partition(":")
     if kind == "pca":
-        codes = class_centred_pca_codes(train, trainer.content_dim, float(scale))
-        trainer.content_embedding.embeddings.assign(codes)
+        start = ClassCentredPCA(scale=float(scale))
+        trainer.initialize_content_codes(train.inputs(), start, verbose=0)
     evaluation = TransferEvaluation(train, 5, 200, training_rows=True)
     start = time.perf_counter()
     trainer.fit(

@@ -6,13 +6,13 @@
 Copying the content image is the baseline a translation must beat to have learned any
 content: it has the right pose and the wrong object. For every dataset (`CLASSESxVIEWS`
 rendered objects, `--held-out` more objects kept out) and every stage-1 table rate
-(`--rate`, a number or `auto`), both stages train (`train_run`, the `small` preset) while
-transfer is scored every `--every` epochs, on the training objects through the stage-1
-tables and on the held-out objects through the stage-2 encoders (benchmarks/
-time_to_quality.py makes the runs). The report gives, per run, the first evaluation where
-the transfer LPIPS beats copying the content image, as epochs, steps and training seconds
-(`null`: not within the run), beside the final errors and both copy baselines. Prints the
-CPU flags and JSON; `--json` writes it too.
+(`--rate`, a number or `auto`) and start of the content codes (`--content-init`), both
+stages train (`train_run`, the `small` preset) while transfer is scored every `--every`
+epochs, on the training objects through the stage-1 tables and on the held-out objects
+through the stage-2 encoders (benchmarks/time_to_quality.py makes the runs). The report
+gives, per run, the first evaluation where the transfer LPIPS beats copying the content
+image, as epochs, steps and training seconds (`null`: not within the run), beside the final
+errors and both copy baselines. Prints the CPU flags and JSON; `--json` writes it too.
 """
 
 # keras-lord before keras: it chooses TensorFlow's and XLA's CPU kernels.
@@ -29,6 +29,7 @@ from compare_checkouts import cpu_flags
 from time_to_quality import benchmark_data, emit_report, run_variant
 
 from keras_lord.cli.argument_types import rate_or_auto
+from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATIONS
 
 
 def dataset(text):
@@ -63,6 +64,12 @@ def main():
     parser.add_argument("--dataset", type=dataset, action="append", help="CLASSESxVIEWS")
     parser.add_argument("--rate", type=rate_or_auto, action="append", help="table rate or auto")
     parser.add_argument("--size", type=int, action="append", help="image size (32, 64)")
+    parser.add_argument(
+        "--content-init",
+        choices=[AUTO, *CONTENT_INITIALIZATIONS],
+        action="append",
+        help="where the content codes start (default auto)",
+    )
     parser.add_argument("--held-out", type=int, default=10)
     parser.add_argument("--elevations", type=int, default=2)
     parser.add_argument("--shape-variation", type=float, default=0.3)
@@ -86,9 +93,12 @@ def main():
         "runs": [],
     }
     grid = itertools.product(
-        arguments.dataset or [(30, 24)], arguments.size or [32], arguments.rate or ["auto"]
+        arguments.dataset or [(30, 24)],
+        arguments.size or [32],
+        arguments.rate or ["auto"],
+        arguments.content_init or [AUTO],
     )
-    for (classes, views), size, table_rate in grid:
+    for (classes, views), size, table_rate, start in grid:
         data_arguments = argparse.Namespace(
             objects=classes + arguments.held_out,
             held_out=arguments.held_out,
@@ -99,12 +109,13 @@ def main():
             data_seed=arguments.data_seed,
         )
         train, test = benchmark_data(data_arguments)
-        name = f"{classes}x{views}_{size}px_rate{table_rate}"
+        name = f"{classes}x{views}_{size}px_rate{table_rate}_{start}"
         print(f"== {name}: {train.num_samples} training images", flush=True)
         run_arguments = argparse.Namespace(
             **{**vars(arguments), **vars(data_arguments), "latent_lr": table_rate}
         )
-        result = run_variant(name, {"seed": arguments.seed}, train, test, run_arguments)
+        overrides = {"seed": arguments.seed, "content_initialization": start}
+        result = run_variant(name, overrides, train, test, run_arguments)
         steps_per_epoch = math.ceil(train.num_samples / arguments.batch_size)
         seen, unseen = result["training_objects"], result["held_out_objects"]
         run = {
@@ -113,6 +124,7 @@ def main():
             "views": views * arguments.elevations,
             "size": size,
             "rate": table_rate,
+            "content_initialization": start,
             "train_images": train.num_samples,
             "wall_seconds": result["wall_seconds"],
             "training_objects_beat_copy_content": first_win(

@@ -8,6 +8,7 @@ import numpy as np
 
 from keras_lord.data import SyntheticObjects
 from keras_lord.evaluation import class_identity_accuracy, content_transfer_error, probe_accuracy
+from keras_lord.tables.content_initialization import check_content_initialization
 from keras_lord.training_run import check_run_arguments, train_run
 from keras_lord.utils.files import write_json
 from keras_lord.utils.image_grid import save_png, translation_grid
@@ -76,6 +77,7 @@ def run_demo(
     encoder_epochs: int = 8,
     batch_size: int = 8,
     latent_learning_rate: float | str = "auto",
+    content_initialization: str = "auto",
     held_out_classes: int = 4,
     shape_variation: float = SHAPE_VARIATION,
     refine: bool = False,
@@ -106,6 +108,9 @@ def run_demo(
         latent_learning_rate: stage-1 rate of the tables; `"auto"` gives 20 epochs
             `3e-2`, 10x the reference rate, which was tuned on runs of 200 epochs: here
             each content code gets too few updates to outgrow the noise at `3e-3`.
+        content_initialization: where stage 1 starts the content codes (`"auto"`: the
+            principal components of each image minus its object's mean image; `"random"`:
+            LORD's start; see `LordTrainer.compile`).
         held_out_classes: objects kept out of training.
         shape_variation: how far the objects' shapes differ, in `[0, 1]`
             (`SyntheticObjects`).
@@ -139,6 +144,7 @@ def run_demo(
 
     """
     check_run_arguments(epochs, encoder_epochs, batch_size, latent_learning_rate)
+    check_content_initialization(content_initialization)
     for name, value in (("num_classes", num_classes), ("num_views", num_views)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
             raise ValueError(f"`{name}` must be an integer of at least 2; got {value!r}.")
@@ -183,6 +189,7 @@ def run_demo(
         encoder_epochs=encoder_epochs,
         batch_size=batch_size,
         latent_learning_rate=latent_learning_rate,
+        content_initialization=content_initialization,
         force=force,
         seed=seed,
         verbose=verbose,
@@ -248,6 +255,7 @@ def run_demo(
         "encoder_epochs": encoder_epochs,
         "batch_size": batch_size,
         "latent_learning_rate": latent_learning_rate,
+        "content_initialization": content_initialization,
         "seed": seed,
         "train_seconds": round(seconds, 1),
         # Rendering, both stages, evaluation and grids: the whole demo but its setup.

@@ -178,6 +178,7 @@ def train_run(
     batch_size: int = 64,
     latent_learning_rate: float | str = AUTO,
     table_updates: str = "rowwise",
+    content_initialization: str = AUTO,
     perceptual_layers: tuple | None = None,
     force: bool = False,
     seed: int = 0,
@@ -216,6 +217,9 @@ def train_run(
             `"auto"` sets it from the epochs (`LordTrainer.compile`): `0.6 / epochs`
             within `[3e-3, 3e-2]`.
         table_updates: `"rowwise"` or `"dense"` Adam for the tables (`LordTrainer.compile`).
+        content_initialization: where stage 1 starts the content codes: `"auto"` (the
+            principal components of each image's offset from its class mean), `"pca"` or
+            `"random"` (`LordTrainer.compile`).
         perceptual_layers: VGG16 layers of the perceptual loss (`VGGPerceptualLoss`'s
             `feature_layers`); `None` for its defaults. Shallower layers train faster and
             fit images smaller than 32x32.
@@ -262,7 +266,12 @@ def train_run(
         "num_adain_layers", get_preset(preset)["num_adain_layers"]
     )
     check_image_shape(data.image_shape, num_adain_layers)
-    CompileSettings(table_updates=table_updates)
+    stage1_compile = {
+        "latent_learning_rate": latent_learning_rate,
+        "table_updates": table_updates,
+        "content_initialization": content_initialization,
+    }
+    CompileSettings(**stage1_compile)
     if not checkpoint_interval_seconds >= 0:
         raise ValueError(
             "`checkpoint_interval_seconds` must be 0 (a checkpoint every epoch) or more; got "
@@ -282,6 +291,7 @@ def train_run(
         "batch_size": batch_size,
         "latent_learning_rate": latent_learning_rate,
         "table_updates": table_updates,
+        "content_initialization": content_initialization,
         "perceptual_layers": perceptual_layers,
         "seed": seed,
         "trainer_arguments": trainer_arguments,
@@ -297,13 +307,14 @@ def train_run(
             previous = _read_settings(run_path)
             if previous is not None:
                 # Runs of keras-lord 0.1 recorded no fingerprint of their data, those of
-                # 0.2.0 no perceptual layers, and those before 0.3 no stage-2 options or
-                # synthesis stage.
+                # 0.2.0 no perceptual layers, those before 0.3 no stage-2 options or
+                # synthesis stage, and older ones no content initialisation.
                 previous.setdefault("data", settings["data"])
                 previous.setdefault("perceptual_layers", None)
                 previous.setdefault("stage2_options", {})
                 previous.setdefault("synthesis_epochs", 0)
                 previous.setdefault("synthesis_options", {})
+                previous.setdefault("content_initialization", AUTO)
             finished = os.path.exists(model_path)
             if finished and reuse_finished and previous == settings and not force:
                 return load_trainer(os.path.join(output_dir, TRAINER_FILE))
@@ -337,8 +348,7 @@ def train_run(
             data,
             output_dir,
             preset,
-            latent_learning_rate,
-            table_updates,
+            stage1_compile,
             perceptual_layers,
             seed,
             trainer_arguments,
@@ -366,8 +376,7 @@ def _build_or_load_trainer(
     data,
     output_dir,
     preset,
-    latent_learning_rate,
-    table_updates,
+    stage1_compile,
     perceptual_layers,
     seed,
     trainer_arguments,
@@ -396,7 +405,7 @@ def _build_or_load_trainer(
         seed=seed,
         **trainer_arguments,
     )
-    trainer.compile(latent_learning_rate=latent_learning_rate, table_updates=table_updates)
+    trainer.compile(**stage1_compile)
     return trainer
 
 

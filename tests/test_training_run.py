@@ -23,6 +23,8 @@ def test_bad_settings_fail_before_the_run_folder_is_touched(tmp_path):
         train_run(tiny_data(), run, preset="huge", force=True)
     with pytest.raises(ValueError, match="table_updates"):
         train_run(tiny_data(), run, table_updates="sparse", force=True)
+    with pytest.raises(ValueError, match="content_initialization"):
+        train_run(tiny_data(), run, content_initialization="umap", force=True)
     with pytest.raises(ValueError, match="checkpoint_interval_seconds"):
         train_run(tiny_data(), run, checkpoint_interval_seconds=-1.0, force=True)
     with pytest.raises(ValueError, match="Unknown stage-2 options"):

@@ -3,6 +3,7 @@
 import argparse
 
 from keras_lord.cli.argument_types import positive_int, rate_or_auto
+from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATIONS
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -28,6 +29,12 @@ def add_parser(commands) -> argparse.ArgumentParser:
     demo.add_argument("--encoder-epochs", type=positive_int, default=8, help="stage-2 epochs")
     demo.add_argument("--batch-size", type=positive_int, default=8)
     demo.add_argument("--latent-lr", type=rate_or_auto, default="auto")
+    demo.add_argument(
+        "--content-init",
+        choices=[AUTO, *CONTENT_INITIALIZATIONS],
+        default=AUTO,
+        help="where stage-1 content codes start (default 'auto': pca)",
+    )
     demo.add_argument(
         "--shape-variation",
         type=float,
@@ -62,6 +69,7 @@ def run(arguments: argparse.Namespace) -> None:
         encoder_epochs=arguments.encoder_epochs,
         batch_size=arguments.batch_size,
         latent_learning_rate=arguments.latent_lr,
+        content_initialization=arguments.content_init,
         refine=arguments.refine,
         seed=arguments.seed,
         force=arguments.force,

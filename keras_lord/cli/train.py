@@ -11,6 +11,7 @@ from keras_lord.cli.argument_types import (
     vgg16_layers,
 )
 from keras_lord.presets import PRESETS
+from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATIONS
 from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.optimization import TABLE_UPDATES
 from keras_lord.trainers.precision import PRECISIONS
@@ -60,6 +61,13 @@ def add_parser(commands) -> argparse.ArgumentParser:
         default=CompileSettings.default("latent_learning_rate"),
         help="stage-1 learning rate of the latent tables, or 'auto' (the default): "
         "0.6 / epochs within [3e-3, 3e-2], printed when training starts",
+    )
+    train.add_argument(
+        "--content-init",
+        choices=[AUTO, *CONTENT_INITIALIZATIONS],
+        default=CompileSettings.default("content_initialization"),
+        help="where stage-1 content codes start: 'pca' (principal components of each image "
+        "minus its class's mean image), 'random' (LORD's) or 'auto' (the default: pca)",
     )
     train.add_argument(
         "--table-updates",
@@ -154,6 +162,7 @@ def run(arguments: argparse.Namespace) -> None:
         batch_size=arguments.batch_size,
         latent_learning_rate=arguments.latent_lr,
         table_updates=arguments.table_updates,
+        content_initialization=arguments.content_init,
         perceptual_layers=arguments.perceptual_layers,
         force=arguments.force,
         seed=arguments.seed,

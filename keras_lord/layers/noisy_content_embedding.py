@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -90,6 +91,29 @@ class NoisyContentEmbedding(keras.layers.Layer):
                 seed=self.seed_generator,
             )
         return codes
+
+    def start_codes(self, sample_ids, codes) -> None:
+        """Sets where latent optimisation starts the codes of some images.
+
+        Args:
+            sample_ids: `(n,)` rows to set.
+            codes: `(n, dim)` their codes (the means, where a row also holds variances).
+
+        Raises:
+            ValueError: for codes of another size or ids out of range.
+
+        """
+        sample_ids = np.asarray(sample_ids, "int64")
+        codes = np.asarray(codes, "float32")
+        if codes.shape != (len(sample_ids), self.dim):
+            raise ValueError(
+                f"Expected codes of shape ({len(sample_ids)}, {self.dim}); got {codes.shape}."
+            )
+        if len(sample_ids) and not 0 <= sample_ids.min() <= sample_ids.max() < self.num_samples:
+            raise ValueError(f"Sample ids must lie in [0, {self.num_samples}).")
+        rows = np.array(ops.convert_to_numpy(self.embeddings))
+        rows[sample_ids, : self.dim] = codes
+        self.embeddings.assign(rows)
 
     def save_own_variables(self, store):
         # Keras does not save seed generators; without their state a resumed run would

@@ -7,6 +7,7 @@ import math
 import keras
 
 from keras_lord.losses.target_features import TARGET_FEATURE_CACHES
+from keras_lord.tables.content_initialization import check_content_initialization
 from keras_lord.trainers.latent_learning_rate import AUTO
 from keras_lord.trainers.optimization import TABLE_UPDATES
 
@@ -83,6 +84,12 @@ class CompileSettings:
             `keras_lord.losses.target_features`). `"auto"`: on a CPU, where the features
             fit in memory (at most 2 GiB and a quarter of the machine's); `"on"`; `"off"`.
             Other inputs (datasets) always compute them.
+        content_initialization: stage 1, where the content codes start at the first `fit`
+            of a trainer that has not trained yet: `"pca"` (`ClassCentredPCA`: the
+            principal components of each image minus its class's mean image, root mean
+            square 0.3), `"random"` (LORD: uniform in +-0.05) or `"auto"` (the default):
+            `"pca"` where `fit` gets the images as arrays, `"random"` for a dataset.
+            `fit` says which it used (`keras_lord.tables.content_initialization`).
 
     Raises:
         ValueError: for a value out of range or an unknown choice, naming the field.
@@ -156,8 +163,10 @@ class CompileSettings:
     decay_steps: int | None = None
     table_updates: str = _setting("rowwise", stage=1)
     target_feature_cache: str = "auto"
+    content_initialization: str = _setting(AUTO, stage=1)
 
     def __post_init__(self):
+        check_content_initialization(self.content_initialization)
         if self.table_updates not in TABLE_UPDATES:
             raise ValueError(
                 f"`table_updates` must be one of {TABLE_UPDATES}; got {self.table_updates!r}."

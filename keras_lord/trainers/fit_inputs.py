@@ -5,12 +5,17 @@ import numpy as np
 
 from keras_lord import backend
 from keras_lord.callbacks.resumable_checkpoint import ResumableCheckpoint
-from keras_lord.data.contract import IMAGE_KEY
+from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
 from keras_lord.losses.target_features import (
     caches_target_features,
     compute_target_features,
     image_fingerprint,
     target_feature_bytes,
+)
+from keras_lord.tables.content_initialization import (
+    CONTENT_INITIALIZATIONS,
+    ContentInitialization,
+    choose_content_initialization,
 )
 from keras_lord.trainers.latent_learning_rate import (
     AUTO,
@@ -96,6 +101,12 @@ def fit_arguments(
 
     """
     x = trainer.contract.checked(x)
+    first_epoch = _first_epoch(kwargs.get("initial_epoch", 0), kwargs.get("callbacks"))
+    if _starts_content_codes(trainer, first_epoch):
+        start = choose_content_initialization(
+            trainer.settings.content_initialization, isinstance(x, dict)
+        )
+        trainer._start_content_codes(x, start, kwargs.get("verbose", "auto"))
     if isinstance(x, dict):
         x = trainer.target_features.added_to(
             x,
@@ -116,13 +127,24 @@ def fit_arguments(
         # A tf.data.Dataset comes in its own order; Keras warns that it cannot shuffle it.
         shuffle = False
     elif isinstance(x, dict) and steps_per_epoch is None and not validation_split:
-        first_epoch = _first_epoch(kwargs.get("initial_epoch", 0), kwargs.get("callbacks"))
         dataset, steps_of_dataset = backend.fit_inputs(
             x, batch_size or 32, shuffle, trainer.shuffle_seed, first_epoch
         )
         if dataset is not None:
             return dataset, None, steps_of_dataset, False
     return x, batch_size, steps_per_epoch, shuffle
+
+
+def _starts_content_codes(trainer, first_epoch: int) -> bool:
+    # Only a trainer that has not trained yet: a resumed `fit` restores its codes, and a
+    # second `fit` goes on from where the first left them.
+    return (
+        trainer.objective.trains_tables
+        and trainer.code_source.content_from_table
+        and not trainer._content_codes_started
+        and first_epoch == 0
+        and int(keras.ops.convert_to_numpy(trainer.optimizer.iterations)) == 0
+    )
 
 
 def _first_epoch(initial_epoch, callbacks) -> int:
@@ -219,6 +241,59 @@ class TrainerFitting:
         if y is not None:
             raise ValueError("LORD reconstructs its input: pass only `x`, not `y`.")
         return super().evaluate(self.contract.checked(x, "Evaluation input"), **kwargs)
+
+    def initialize_content_codes(
+        self, x: dict, start: ContentInitialization | str = "pca", verbose="auto"
+    ) -> None:
+        """Sets where stage 1 starts the content codes of some training images.
+
+        The first `fit` of stage 1 does this itself (`compile`'s
+        `content_initialization`); call it for a start of other settings, or before a
+        `fit` on a dataset with (a part of) the training images as arrays. A `fit` after it
+        keeps the codes it set.
+
+        Args:
+            x: a dict of arrays `{"image", "class_id", "sample_id"}` (`LordData.inputs()`).
+            start: a registered name (`keras_lord.tables.content_initialization`) or a
+                `ContentInitialization`, e.g. `ClassCentredPCA(scale=1.0)`.
+            verbose: 0 is silent; otherwise one line says where the codes start.
+
+        Raises:
+            ValueError: for a bad input, an unknown start, or a model whose content codes
+                are not table rows.
+
+        Example:
+        ```python
+        trainer.initialize_content_codes(data.inputs(), ClassCentredPCA(scale=1.0))
+        trainer.fit(dataset, epochs=60)
+        ```
+
+        """
+        if not self.code_source.content_from_table:
+            raise ValueError(
+                f"The content codes of `stage1_codes={self.stage1_codes!r}` come from an "
+                "encoder, not a table: there is nothing to initialise."
+            )
+        if isinstance(start, str):
+            start = CONTENT_INITIALIZATIONS.get(start)
+        if start.needs_images and not isinstance(x, dict):
+            raise ValueError(
+                f"The {start.name!r} start reads the images: pass a dict of arrays "
+                "(`LordData.inputs()`)."
+            )
+        self._start_content_codes(
+            self.contract.checked(x) if start.needs_images else x, start, verbose
+        )
+
+    def _start_content_codes(self, x, start: ContentInitialization, verbose) -> None:
+        # `x`: a checked input; a dict of arrays where `start` reads images.
+        if start.needs_images:
+            codes = start.codes(x[IMAGE_KEY], x[CLASS_ID_KEY], self.content_dim)
+            if codes is not None:
+                self.content_embedding.start_codes(x[SAMPLE_ID_KEY], codes)
+        self._content_codes_started = True
+        if verbose != 0:
+            print(f"keras-lord: {start.describe()}")
 
     @property
     def latent_learning_rate(self) -> float | None:

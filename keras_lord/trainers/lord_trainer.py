@@ -202,6 +202,7 @@ class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting,
         self.compile_settings = None
         self.target_features = TargetFeatureCache(self.perceptual_loss)
         self._decay_schedules, self._table_schedule = (), None
+        self._content_codes_started = False
         self.discriminator = discriminator
         if stage == 3 and discriminator is None:
             self.discriminator = self.default_discriminator()

@@ -8,6 +8,7 @@ from keras_lord import cli
 from keras_lord.clustering.style_cluster_labeler import STATISTICS
 from keras_lord.metrics.lpips import LPIPS_NETWORKS
 from keras_lord.presets import PRESETS
+from keras_lord.tables.content_initialization import CONTENT_INITIALIZATIONS
 from keras_lord.trainers.optimization import TABLE_UPDATES
 from keras_lord.trainers.precision import PRECISIONS
 
@@ -27,6 +28,7 @@ def parses(command) -> bool:
     [
         (TRAIN, "--preset", PRESETS),
         (TRAIN, "--table-updates", TABLE_UPDATES),
+        (TRAIN, "--content-init", ["auto", *CONTENT_INITIALIZATIONS]),
         (TRAIN, "--precision", [*PRECISIONS, "auto"]),
         (["evaluate", "data.npz", "--model", "m"], "--lpips", [*LPIPS_NETWORKS, "none"]),
         (

@@ -282,7 +282,9 @@ def test_a_lord_step_is_the_same_with_either_input_gradient(tiny_data):
         set_input_gradient(gradient)
         set_blocked_convolution(form)
         trainer = tiny_trainer(tiny_data)
-        trainer.compile()
+        # LORD's small initial content codes: the tolerance below is fp32 rounding of the
+        # forms at that scale (codes of 10x the size leave 10x the rounding after an epoch).
+        trainer.compile(content_initialization="random")
         trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
         weights[gradient, form] = [to_numpy(w) for w in trainer.weights]
     for choice in choices[1:]:

@@ -73,6 +73,22 @@ def test_content_embedding_rejects_negative_noise():
         NoisyContentEmbedding(num_samples=3, dim=2, noise_std=-1.0)
 
 
+def test_content_embedding_starts_given_rows_and_keeps_the_rest():
+    layer = NoisyContentEmbedding(num_samples=6, dim=3, seed=1)
+    layer.build()
+    before = to_numpy(layer.embeddings)
+    codes = np.arange(6, dtype="float32").reshape(2, 3)
+    layer.start_codes(np.array([4, 1]), codes)
+    after = to_numpy(layer.embeddings)
+    np.testing.assert_array_equal(after[[4, 1]], codes)
+    np.testing.assert_array_equal(after[[0, 2, 3, 5]], before[[0, 2, 3, 5]])
+    with pytest.raises(ValueError, match="shape"):
+        layer.start_codes(np.array([0]), np.zeros((1, 4)))
+    with pytest.raises(ValueError, match="lie in"):
+        layer.start_codes(np.array([6]), np.zeros((1, 3)))
+    np.testing.assert_array_equal(to_numpy(layer.embeddings), after)
+
+
 def test_adain_matches_numpy():
     rng = np.random.default_rng(0)
     x = rng.normal(3.0, 2.0, size=(2, 6, 5, 4)).astype("float32")

@@ -97,8 +97,9 @@ def test_fit_accepts_tf_data_and_pydataset(tiny_data):
 
     def trained(x, **fit_args):
         trainer = tiny_trainer(tiny_data)
-        # The targets' features computed in the step on every input, as a dataset has them.
-        trainer.compile(target_feature_cache="off")
+        # The targets' features computed in the step on every input, as a dataset has them,
+        # and the content codes' own start, which a dataset keeps (arrays would get PCA's).
+        trainer.compile(target_feature_cache="off", content_initialization="random")
         before = weights_by_path(trainer)
         loss = trainer.fit(x, epochs=1, verbose=0, **fit_args).history["loss"][0]
         assert int(to_numpy(trainer.optimizer.iterations)) == 2
