@@ -29,7 +29,7 @@ from compare_checkouts import cpu_flags
 from time_to_quality import benchmark_data, emit_report, run_variant
 
 from keras_lord.cli.argument_types import rate_or_auto
-from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATIONS
+from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATION_CHOICES
 
 
 def dataset(text):
@@ -66,7 +66,7 @@ def main():
     parser.add_argument("--size", type=int, action="append", help="image size (32, 64)")
     parser.add_argument(
         "--content-init",
-        choices=[AUTO, *CONTENT_INITIALIZATIONS],
+        choices=CONTENT_INITIALIZATION_CHOICES,
         action="append",
         help="where the content codes start (default auto)",
     )

@@ -3,7 +3,7 @@
 import argparse
 
 from keras_lord.cli.argument_types import positive_int, rate_or_auto
-from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATIONS
+from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATION_CHOICES
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     demo.add_argument("--latent-lr", type=rate_or_auto, default="auto")
     demo.add_argument(
         "--content-init",
-        choices=[AUTO, *CONTENT_INITIALIZATIONS],
+        choices=CONTENT_INITIALIZATION_CHOICES,
         default=AUTO,
         help="where stage-1 content codes start (default 'auto': pca)",
     )

@@ -11,7 +11,7 @@ from keras_lord.cli.argument_types import (
     vgg16_layers,
 )
 from keras_lord.presets import PRESETS
-from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATIONS
+from keras_lord.tables.content_initialization import CONTENT_INITIALIZATION_CHOICES
 from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.optimization import TABLE_UPDATES
 from keras_lord.trainers.precision import PRECISIONS
@@ -64,7 +64,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--content-init",
-        choices=[AUTO, *CONTENT_INITIALIZATIONS],
+        choices=CONTENT_INITIALIZATION_CHOICES,
         default=CompileSettings.default("content_initialization"),
         help="where stage-1 content codes start: 'pca' (principal components of each image "
         "minus its class's mean image), 'random' (LORD's) or 'auto' (the default: pca)",

@@ -14,6 +14,8 @@ AUTO = "auto"
 CONTENT_INITIALIZATIONS = Registry("content initialisation", "content_initialization")
 for _start in (ClassCentredPCA(), TableStart()):
     CONTENT_INITIALIZATIONS.register(_start)
+# What `content_initialization` and the command lines' `--content-init` accept.
+CONTENT_INITIALIZATION_CHOICES = (AUTO, *CONTENT_INITIALIZATIONS.names())
 
 
 def check_content_initialization(setting) -> None:
@@ -68,6 +70,7 @@ def choose_content_initialization(setting: str, images_given: bool) -> ContentIn
 
 __all__ = [
     "CONTENT_INITIALIZATIONS",
+    "CONTENT_INITIALIZATION_CHOICES",
     "ClassCentredPCA",
     "ContentInitialization",
     "TableStart",
