@@ -18,7 +18,7 @@ Rerun the same command to resume an interrupted run. Every setting has a flag (`
 import os
 
 import numpy as np
-from paper_protocol import parse_arguments, prepare_split, run_example, source_folder
+from paper_protocol import example_main, parse_arguments, prepare_split, source_folder
 
 from keras_lord.data import LordData
 from keras_lord.datasets.samples import write_anime_sample, write_celeba_sample
@@ -55,7 +55,7 @@ def prepare(arguments, settings, options, run_folder):
 
 
 if __name__ == "__main__":
-    run_example(
+    example_main(
         "anime",
         parse_arguments(__doc__.splitlines()[0], faces=True, styles=True),
         write_sample=None,

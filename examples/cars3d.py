@@ -10,7 +10,7 @@ x_i, view of x_j), and leakage probes both ways (the paper's Tables 1 and 2). Re
 same command to resume an interrupted run. Every setting has a flag (`--help`).
 """
 
-from paper_protocol import parse_arguments, run_example
+from paper_protocol import example_main, parse_arguments
 
 from keras_lord.datasets.samples import write_cars3d_sample
 
@@ -18,7 +18,7 @@ from keras_lord.datasets.samples import write_cars3d_sample
 PAPER_FIGURES = {"content transfer LPIPS": 0.078}
 
 if __name__ == "__main__":
-    run_example(
+    example_main(
         "cars3d",
         parse_arguments(__doc__.splitlines()[0], ablations=True),
         write_cars3d_sample,

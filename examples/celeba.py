@@ -15,7 +15,7 @@ epochs, batch 64), then scores on the held-out identities (the paper's Tables 1 
 Rerun the same command to resume an interrupted run. Every setting has a flag (`--help`).
 """
 
-from paper_protocol import parse_arguments, run_example, transfer_figures
+from paper_protocol import example_main, parse_arguments, transfer_figures
 
 from keras_lord.datasets.samples import write_celeba_sample
 from keras_lord.evaluation import (
@@ -49,7 +49,7 @@ def write_sample(folder):
 
 
 if __name__ == "__main__":
-    run_example(
+    example_main(
         "celeba",
         parse_arguments(__doc__.splitlines()[0]),
         write_sample,

@@ -14,10 +14,12 @@ a translation's mean colour is nearest the colour scheme asked for) to `--out`.
 
 import argparse
 import os
+import sys
 
 import numpy as np
 
 from keras_lord import StyleClusterLabeler, StyleTranslator
+from keras_lord.cli import run_reporting_errors
 from keras_lord.data import LordData, synthetic_domains
 from keras_lord.training_run import train_run
 from keras_lord.utils.files import write_json
@@ -140,4 +142,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(main, os.path.basename(__file__)))

@@ -15,7 +15,7 @@ of the other domain in every style of domain D (`StyleTranslator`). Rerun the sa
 to resume an interrupted run.
 """
 
-from paper_protocol import parse_arguments, run_example
+from paper_protocol import example_main, parse_arguments
 
 from keras_lord.datasets.samples import write_edges2shoes_sample
 
@@ -26,4 +26,4 @@ def write_sample(folder):
 
 if __name__ == "__main__":
     arguments = parse_arguments(__doc__.splitlines()[0], styles=True)
-    run_example("edges2shoes", arguments, write_sample, {})
+    example_main("edges2shoes", arguments, write_sample, {})

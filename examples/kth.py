@@ -11,12 +11,12 @@ pose) every epoch. The paper shows KTH translations as pictures only. Rerun the 
 command to resume an interrupted run. Every setting has a flag (`--help`).
 """
 
-from paper_protocol import parse_arguments, run_example
+from paper_protocol import example_main, parse_arguments
 
 from keras_lord.datasets.samples import write_kth_sample
 
 if __name__ == "__main__":
-    run_example(
+    example_main(
         "kth",
         parse_arguments(__doc__.splitlines()[0]),
         write_kth_sample,

@@ -15,11 +15,13 @@ objects in that view and scheme. Reruns resume (`run/`).
 
 import argparse
 import os
+import sys
 
 import numpy as np
 
 from keras_lord import LordTrainer
 from keras_lord.callbacks import ResumableCheckpoint
+from keras_lord.cli import run_reporting_errors
 from keras_lord.data import synthetic_attributes
 from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.saving import load_trainer
@@ -174,4 +176,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(main, os.path.basename(__file__)))

@@ -14,7 +14,9 @@ sample writer for `--smoke`; `run_example` does the rest:
 """
 
 import argparse
+import functools
 import os
+import sys
 import time
 
 import numpy as np
@@ -313,6 +315,20 @@ def check_extras(dataset: str, extras: dict, required: dict) -> None:
             f"{sources} into --data-dir (`keras-lord prepare` reads it when present) and "
             "run again; the data is prepared again, nothing has been trained yet."
         )
+
+
+def example_main(*arguments, **options) -> None:
+    """`run_example` as a script's main: an error the user can fix is one line, exit status 2.
+
+    Args:
+        *arguments: `run_example`'s.
+        **options: `run_example`'s.
+
+    """
+    from keras_lord.cli import run_reporting_errors
+
+    work = functools.partial(run_example, *arguments, **options)
+    sys.exit(run_reporting_errors(work, os.path.basename(sys.argv[0])))
 
 
 def run_example(

@@ -12,7 +12,7 @@ real held-out images. The paper compared at 128x128 crops (`--size 128` with a p
 layers divide it). Rerun the same command to resume an interrupted run.
 """
 
-from paper_protocol import parse_arguments, run_example
+from paper_protocol import example_main, parse_arguments
 
 from keras_lord.datasets.rafd import EXPRESSIONS
 from keras_lord.datasets.samples import write_rafd_sample
@@ -35,7 +35,7 @@ def write_sample(folder):
 
 
 if __name__ == "__main__":
-    run_example(
+    example_main(
         "rafd",
         parse_arguments(__doc__.splitlines()[0]),
         write_sample,

@@ -12,7 +12,7 @@ both ways (the paper's Tables 1 and 2).
 Rerun the same command to resume an interrupted run. Every setting has a flag.
 """
 
-from paper_protocol import parse_arguments, run_example
+from paper_protocol import example_main, parse_arguments
 
 from keras_lord.datasets.samples import write_smallnorb_sample
 
@@ -20,7 +20,7 @@ from keras_lord.datasets.samples import write_smallnorb_sample
 PAPER_FIGURES = {"content transfer LPIPS": 0.106}
 
 if __name__ == "__main__":
-    run_example(
+    example_main(
         "smallnorb_poses",
         parse_arguments(__doc__.splitlines()[0]),
         write_smallnorb_sample,

@@ -4,7 +4,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import time
 
 import keras
@@ -16,6 +15,15 @@ from keras_lord.data import LordData
 from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
+from keras_lord.run_outputs import (
+    CHECKPOINT_FOLDER,
+    GRID_FOLDER,
+    RUN_FILE,
+    RUN_STAGES,
+    STAGE1_FILE,
+    remove_run_outputs,
+    run_files_present,
+)
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
 from keras_lord.trainers.code_sources import get_code_source
 from keras_lord.trainers.compile_settings import CompileSettings
@@ -24,26 +32,6 @@ from keras_lord.trainers.lord_trainer import LordTrainer
 from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
 from keras_lord.utils.run_lock import RunLock
-
-STAGE1_FILE = "stage1.keras"
-RUN_FILE = "run.json"
-CHECKPOINT_FOLDER = "checkpoint"
-GRID_FOLDER = "grids"
-# The content-transfer log of `keras-lord train --eval-data`.
-TRANSFER_LOG = "transfer_log.csv"
-# Everything a run writes in its folder; `force` removes these and nothing else.
-RUN_OUTPUTS = (
-    RUN_FILE,
-    CHECKPOINT_FOLDER,
-    GRID_FOLDER,
-    "stage1_log.csv",
-    "stage2_log.csv",
-    "synthesis_log.csv",
-    TRANSFER_LOG,
-    STAGE1_FILE,
-    TRAINER_FILE,
-    MODEL_FILE,
-)
 
 
 def data_fingerprint(data: LordData) -> dict:
@@ -160,15 +148,6 @@ def _read_settings(run_path):
         return None
 
 
-def _remove_run_outputs(output_dir):
-    for name in RUN_OUTPUTS:
-        path = os.path.join(output_dir, name)
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        elif os.path.exists(path):
-            os.remove(path)
-
-
 def train_run(
     data: LordData,
     output_dir,
@@ -224,7 +203,7 @@ def train_run(
             `feature_layers`); `None` for its defaults. Shallower layers train faster and
             fit images smaller than 32x32.
         force: start over in a folder that holds a finished run, or one with other settings
-            or data: the files a run writes (`RUN_OUTPUTS`) are removed, nothing else.
+            or data: the files a run writes are removed (`keras_lord.run_outputs`), nothing else.
         seed: seed of the model's initial weights and noise.
         verbose: Keras verbosity.
         callbacks: more Keras callbacks, given to both stages (e.g. a `TransferEvaluation`
@@ -250,7 +229,8 @@ def train_run(
     Raises:
         FileExistsError: if `output_dir` holds a finished run (unless `reuse_finished` and
             its settings and data match), or one with other settings or data, and `force`
-            is false.
+            is false; or if it holds files named as a run's but no `run.json` (`force` or
+            not: they are not a run's).
         ValueError: for an unknown preset or table update mode, an image shape the preset
             cannot generate, or an argument out of range, raised before anything in
             `output_dir` is touched.
@@ -334,14 +314,17 @@ def train_run(
                     "removes the run's own files only), or use another output folder."
                 )
             if reason:
-                _remove_run_outputs(output_dir)
-        for folder in (
-            "",
-            GRID_FOLDER,
-            CHECKPOINT_FOLDER,
-            os.path.join(CHECKPOINT_FOLDER, "stage1"),
-            os.path.join(CHECKPOINT_FOLDER, "stage2"),
-            os.path.join(CHECKPOINT_FOLDER, "synthesis"),
+                remove_run_outputs(output_dir)
+        else:
+            foreign = run_files_present(output_dir)
+            if foreign:
+                raise FileExistsError(
+                    f"{output_dir} holds {', '.join(foreign[:3])} but no {RUN_FILE}: not the "
+                    "files of a keras-lord run, and keras-lord replaces only its own, even "
+                    "with --force. Move them, or use another output folder."
+                )
+        for folder in ("", GRID_FOLDER, CHECKPOINT_FOLDER) + tuple(
+            os.path.join(CHECKPOINT_FOLDER, stage) for stage in RUN_STAGES
         ):
             remove_partial_files(os.path.join(output_dir, folder))
         trainer = _build_or_load_trainer(

@@ -13,10 +13,10 @@ each resuming the last, reaches each point of the chain if the points are in the
 training reaches them.
 """
 
-import os
-import signal
 import sys
 import threading
+
+from kill_child import die, kill_in_write
 
 # A write: (the end of the destination path, "during" or "after"); the first such write of
 # the process is the one killed. A step: ("step", stage, epoch from 1, batch from 0).
@@ -60,26 +60,6 @@ TRAIN_OPTIONS = (
 )
 
 
-def _die():
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _kill_in_write(ending, when):
-    replace = os.replace
-
-    def replace_then_maybe_die(source, destination, *args, **kwargs):
-        if os.fspath(destination).endswith(ending):
-            if when == "during":
-                with open(source, "r+b") as file:
-                    file.truncate(os.path.getsize(source) // 2)
-                _die()
-            replace(source, destination, *args, **kwargs)
-            _die()
-        return replace(source, destination, *args, **kwargs)
-
-    os.replace = replace_then_maybe_die
-
-
 def _kill_in_step(stage, epoch, batch):
     from keras_lord.callbacks import FiniteLossGuard
 
@@ -88,7 +68,7 @@ def _kill_in_step(stage, epoch, batch):
 
     def maybe_die(self, index, logs=None):
         if (self.model.stage, self.epoch_number, index) == (stage, epoch, batch):
-            threading.Timer(0.02, _die).start()
+            threading.Timer(0.02, die).start()
 
     FiniteLossGuard.on_epoch_begin = remember_epoch
     FiniteLossGuard.on_train_batch_begin = maybe_die
@@ -100,7 +80,7 @@ def main(data_path, folder, kill_point=None):
         if point[0] == "step":
             _kill_in_step(*point[1:])
         else:
-            _kill_in_write(*point)
+            kill_in_write(*point)
     from keras_lord.cli import main as keras_lord_main
 
     return keras_lord_main(["train", data_path, "--out", folder, *TRAIN_OPTIONS])

@@ -8,15 +8,21 @@ must hold exactly the files that run holds.
 """
 
 import filecmp
+import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-from conftest import CRASH_CHAINS
-from crash_run import KILL_POINTS
+from conftest import CRASH_CHAINS, child_env
+from crash_run import KILL_POINTS, TRAIN_OPTIONS
 
 import keras_lord
+from keras_lord.cli import main
+from keras_lord.run_outputs import remove_run_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +77,22 @@ def test_logs_and_grids_hold_every_epoch_once(crashed_run):
 
 def test_no_stray_files_are_left(crashed_run):
     assert files_under(crashed_run.killed) == files_under(crashed_run.uninterrupted)
+
+
+def test_a_kill_in_the_clean_up_of_force_leaves_a_run_refused_not_resumed(crashed_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(crashed_run.uninterrupted, run)
+    (run / "grids" / "mine.png").write_bytes(b"the user's")
+    command = ["train", str(crashed_run.data_path), "--out", str(run), *TRAIN_OPTIONS]
+    command += ["--seed", "5"]  # other settings, so --force replaces the run
+    child = [sys.executable, str(Path(__file__).with_name("kill_child.py")), "removed:stage1.keras"]
+    result = subprocess.run(
+        child + command + ["--force"], env=child_env(), capture_output=True, timeout=600
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
+    # run.json goes last: the folder still names the old run, so the new settings are
+    # refused rather than resumed from what is left.
+    assert (run / "run.json").exists() and not (run / "stage1.keras").exists()
+    assert main(command) == 2
+    remove_run_outputs(run)
+    assert files_under(run) == {"grids/mine.png"}

@@ -130,6 +130,13 @@ def test_celeba_without_landmarks_stops_before_training(tmp_path):
     assert "landmark_regression" in json.loads((out / "figures.json").read_text())["report"]
 
 
+def test_too_few_classes_to_hold_out_is_one_line_naming_the_option(tmp_path):
+    downloads = write_celeba_sample(tmp_path / "downloads", identities=4, images_per_identity=2)
+    code, output = run_example("celeba", "--smoke", "--data-dir", downloads, "--out", str(tmp_path))
+    assert code == 2 and "Cannot hold out 4 of 4 classes" in output, output
+    assert "--held-out-classes" in output and "Traceback" not in output, output
+
+
 def test_a_held_out_split_of_one_class_stops_before_training(tmp_path):
     downloads = write_rafd_sample(tmp_path / "rafd", expressions=("happy",), angles=(90,))
     out = tmp_path / "out"

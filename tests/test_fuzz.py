@@ -394,6 +394,22 @@ def test_cli_train_on_malformed_data_touches_nothing(
     cli_refuses(["train", str(path), "--out", str(folder), "--force"], folder, capsys)
 
 
+@FUZZ
+@given(content=MALFORMED_FILES)
+def test_cli_cluster_on_malformed_data_touches_nothing(tmp_path_factory, capsys, content):
+    folder = tmp_path_factory.mktemp("cluster")
+    (folder / "data.npz").write_bytes(content)
+    try:
+        LordData.from_npz(folder / "data.npz")
+    except KNOWN_ERRORS:
+        pass
+    else:
+        assume(False)  # valid data clusters, with the VGG16 weights: not this test's case
+    arguments = ["cluster", str(folder / "data.npz"), "--out", str(folder / "styled.npz")]
+    outputs = (folder / "styled.npz", folder / "styled_labeler.npz")
+    cli_refuses(arguments + ["--styles-per-class", "2"], folder, capsys, outputs)
+
+
 def invalid_positive_int(text) -> bool:
     try:
         return int(text) < 1

@@ -108,6 +108,24 @@ def test_arguments_are_checked_before_anything_is_written(tmp_path, arguments, m
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("name", ["model.keras", "grids/stage1_translations_epoch_0001.png"])
+def test_files_named_as_a_runs_without_its_run_json_are_never_replaced(tmp_path, name):
+    run = tmp_path / "run"
+    (run / name).parent.mkdir(parents=True)
+    (run / name).write_bytes(b"the user's")
+    for force in (False, True):
+        with pytest.raises(FileExistsError, match="no run.json: not the files of a keras-lord"):
+            train_run(objects(), run, epochs=1, force=force)
+    assert (run / name).read_bytes() == b"the user's"
+
+
+def test_a_generator_too_large_for_any_memory_is_refused_before_it_is_built(tmp_path):
+    data = LordData(np.zeros((2, 2048, 2048, 3), "uint8"), np.arange(2))
+    with pytest.raises(ValueError, match=r"billion weights in its dense layers: .* GiB to train"):
+        train_run(data, tmp_path / "run", preset="small", epochs=1)
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
 def test_a_second_run_in_one_folder_is_refused_and_a_stale_lock_taken_over(tmp_path):
     run = tmp_path / "run"
     with RunLock(run):

@@ -18,6 +18,7 @@ Each backend module provides the same names:
   `time_input_gradients(...)`: both ways timed on one shape (`None` where there is one way),
   and `time_convolutions(candidates, ...)`: any ways of one convolution timed (`None` where
   keras-lord times nothing).
+- `OUT_OF_MEMORY_ERRORS`: the backend's own out-of-memory errors (beyond `MemoryError`).
 - What runs faster on this backend, for the layers and settings that depend on it:
   `overhanging_kernels_as_matmul()` (`PatchMatmulConv2D`), `upsampled_convolution_form()`
   (`UpsampleConv2D`), `blocked_convolutions_can_pay()` (`SpaceToDepthConv2D`),
@@ -37,6 +38,7 @@ if BACKEND == "tensorflow":
         overhanging_kernels_as_matmul,
     )
     from keras_lord.backend.tensorflow import (
+        OUT_OF_MEMORY_ERRORS,
         adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
@@ -54,6 +56,7 @@ if BACKEND == "tensorflow":
     )
 elif BACKEND == "jax":
     from keras_lord.backend.generic import (
+        OUT_OF_MEMORY_ERRORS,
         blocked_convolutions_can_pay,
         forward_gradient_convolution,
         native_cpu_bfloat16,
@@ -75,6 +78,7 @@ elif BACKEND == "jax":
     )
 else:
     from keras_lord.backend.generic import (
+        OUT_OF_MEMORY_ERRORS,
         adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
@@ -95,6 +99,7 @@ else:
 
 __all__ = [
     "BACKEND",
+    "OUT_OF_MEMORY_ERRORS",
     "adversarial_train_step",
     "blocked_convolutions_can_pay",
     "check_rowwise_supported",

@@ -9,6 +9,10 @@ from keras import ops
 
 from keras_lord.data.epoch_batches import EpochBatches
 
+# Out-of-memory errors of the backend beyond Python's `MemoryError` (the command line
+# answers them with one line); JAX's is a `RuntimeError`, which it answers already.
+OUT_OF_MEMORY_ERRORS = ()
+
 
 def gather_rows(variable, row_ids):
     """Rows of a 2-D variable.

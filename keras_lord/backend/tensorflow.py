@@ -16,6 +16,9 @@ from keras_lord.utils.cpu import (
     onednn_isa_admits,
 )
 
+# Out-of-memory errors of the backend beyond Python's `MemoryError`.
+OUT_OF_MEMORY_ERRORS = (tf.errors.ResourceExhaustedError,)
+
 
 def gather_rows(variable, row_ids):
     """Rows of a 2-D variable, read without copying the whole variable.

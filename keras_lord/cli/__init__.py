@@ -60,7 +60,8 @@ def main(argv=None) -> int:
         argv: arguments without the program name; defaults to `sys.argv[1:]`.
 
     Returns:
-        The exit status: 0, or 2 for an error the user can fix (printed as one line).
+        The exit status: 0, or 2 for an error the user can fix (printed as one line),
+        running out of memory among them.
 
     Example:
     ```python
@@ -71,12 +72,46 @@ def main(argv=None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:
-        arguments.run(arguments)
+        return run_reporting_errors(lambda: arguments.run(arguments))
     except UsageError as error:
         parser.error(str(error))
+
+
+def run_reporting_errors(work, program: str = "keras-lord") -> int:
+    """Runs `work()`; an error the user can fix is printed as one line instead of a traceback.
+
+    Args:
+        work: a function of no arguments.
+        program: what the line starts with (a script's name).
+
+    Returns:
+        0, or 2 after printing one of `EXPECTED_ERRORS` or an out-of-memory error (Python's,
+        or the backend's) to standard error.
+
+    Example:
+    ```python
+    sys.exit(run_reporting_errors(main, "my_script.py"))
+    ```
+
+    """
+    from keras_lord.backend import OUT_OF_MEMORY_ERRORS
+
+    try:
+        work()
+    except (MemoryError, *OUT_OF_MEMORY_ERRORS) as error:
+        # The message of TF's error runs to pages of allocator state: its first line says it.
+        said = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        print(
+            f"{program}: error: out of memory ({said}). Use a smaller --size, --batch-size "
+            "or preset, or a machine with more memory.",
+            file=sys.stderr,
+        )
+        return 2
     except EXPECTED_ERRORS as error:
         message = str(error) if not isinstance(error, KeyError) else str(error.args[0])
-        print(f"keras-lord: error: {message}", file=sys.stderr)
+        # One line, even where a library's message (tarfile's, say) spans several.
+        message = " ".join(part.strip() for part in message.splitlines() if part.strip())
+        print(f"{program}: error: {message}", file=sys.stderr)
         return 2
     return 0
 
@@ -92,4 +127,5 @@ __all__ = [
     "positive_float",
     "positive_int",
     "read_image",
+    "run_reporting_errors",
 ]

@@ -5,6 +5,7 @@ import os
 
 from keras_lord.cli.argument_types import positive_int
 from keras_lord.clustering.style_cluster_labeler import STATISTICS
+from keras_lord.utils.files import atomic_path, remove_partial_files
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -34,21 +35,40 @@ def add_parser(commands) -> argparse.ArgumentParser:
     return cluster
 
 
+def _check_outputs(data_path, out_path, labeler_path) -> None:
+    """Refuses outputs that would overwrite the input, or each other, before any work."""
+    data, out, labeler = (os.path.realpath(path) for path in (data_path, out_path, labeler_path))
+    for flag, path in (("--out", out), ("--labeler", labeler)):
+        if path == data:
+            raise ValueError(
+                f"{flag} {path} is the input data; keras-lord never overwrites its input, "
+                f"even with --force. Choose another {flag}."
+            )
+    if out == labeler:
+        raise ValueError(f"--out and --labeler are one file, {out}; give them two names.")
+
+
 def run(arguments: argparse.Namespace) -> None:
     """Fits a `StyleClusterLabeler`; writes the relabelled data and the labeler.
 
     Args:
         arguments: the parsed `cluster` arguments.
 
+    Both files are written aside and renamed into place together, the data last, after any
+    old pair is removed: a kill leaves the old pair, or no data file, never a mix.
+
     Raises:
         FileExistsError: if an output exists and `--force` is not given.
+        ValueError: if an output is the input, or both outputs are one file.
 
     """
     from keras_lord.clustering import StyleClusterLabeler
     from keras_lord.data import LordData
 
     labeler_path = arguments.labeler or os.path.splitext(arguments.out)[0] + "_labeler.npz"
+    _check_outputs(arguments.data, arguments.out, labeler_path)
     for path in (arguments.out, labeler_path):
+        remove_partial_files(os.path.dirname(os.path.abspath(path)), of=[os.path.basename(path)])
         if os.path.exists(path) and not arguments.force:
             raise FileExistsError(f"{path} exists; pass --force to replace it.")
     data = LordData.from_npz(arguments.data)
@@ -64,11 +84,18 @@ def run(arguments: argparse.Namespace) -> None:
         num_classes=labeler.num_labels,
         content_ids=data.content_ids,
     )
-    clustered.save_npz(
-        arguments.out,
-        extras={"original_classes": data.class_ids, "styles": labeler.style_of_label[joint]},
-    )
-    labeler.save(labeler_path)
+    # Nested so that the labeler is renamed into place first and the data last.
+    styles = labeler.style_of_label[joint]
+    with atomic_path(arguments.out, suffix=".npz") as out_path:
+        with atomic_path(labeler_path, suffix=".npz") as staged_labeler_path:
+            clustered.save_npz(
+                out_path,
+                extras={"original_classes": data.class_ids, "styles": styles},
+            )
+            labeler.save(staged_labeler_path)
+            for path in (arguments.out, labeler_path):
+                if os.path.exists(path):
+                    os.remove(path)
     counts = labeler.cluster_counts
     fewer = sorted(label for label, count in counts.items() if count < arguments.styles_per_class)
     print(

@@ -130,7 +130,8 @@ def run(arguments: argparse.Namespace) -> None:
 
     """
     from keras_lord.data import LordData
-    from keras_lord.training_run import TRANSFER_LOG, train_run
+    from keras_lord.run_outputs import TRANSFER_LOG
+    from keras_lord.training_run import train_run
 
     data = LordData.from_npz(arguments.data)
     print(

@@ -8,6 +8,7 @@ import numpy as np
 
 from keras_lord.data.pixels import unit_float
 from keras_lord.data.validation import validate_ids, validate_images
+from keras_lord.utils.checks import positive_integer
 from keras_lord.utils.files import atomic_path
 
 STATISTICS = ("mean_std", "gram")
@@ -73,11 +74,9 @@ class StyleClusterLabeler:
     ):
         from keras_lord.backbones.vgg16 import check_vgg16_layers
 
-        if int(styles_per_class) != styles_per_class or styles_per_class < 1:
-            raise ValueError(f"`styles_per_class` must be an integer >= 1; got {styles_per_class}.")
         if statistics not in STATISTICS:
             raise ValueError(f"`statistics` must be one of {STATISTICS}; got {statistics!r}.")
-        self.styles_per_class = int(styles_per_class)
+        self.styles_per_class = positive_integer("styles_per_class", styles_per_class)
         self.feature_layers = check_vgg16_layers(feature_layers)
         self.statistics = statistics
         self.seed = int(seed)

@@ -5,7 +5,9 @@
 dataset loaders target it.
 """
 
+import contextlib
 import math
+import sys
 
 import keras
 import numpy as np
@@ -15,6 +17,8 @@ from keras_lord.data.validation import validate_ids, validate_images
 IMAGE_KEY = "image"
 CLASS_ID_KEY = "class_id"
 SAMPLE_ID_KEY = "sample_id"
+# What a `tf.data` batch outside the float pixel range fails with.
+PIXEL_RANGE_MESSAGE = "images must lie in [0, 1]: divide [0, 255] floats by 255 or pass uint8"
 
 
 class TrainingContract:
@@ -162,6 +166,10 @@ class TrainingContract:
             f"keras.utils.PyDataset of such dicts; got {type(x).__name__}."
         )
 
+    def _id_message(self, key: str) -> str:
+        count = self.id_ranges[key]
+        return f"`{key}` must lie in [0, {count}): remap the labels or raise the table size"
+
     def _tf_assertions(self, *element):
         import tensorflow as tf
 
@@ -169,17 +177,45 @@ class TrainingContract:
         checks = []
         for key, count in self.id_ranges.items():
             ids = tf.cast(inputs[key], tf.int64)
-            message = f"`{key}` must lie in [0, {count}): remap the labels or raise the table size"
+            message = self._id_message(key)
             checks.append(tf.debugging.assert_non_negative(ids, message=message))
             checks.append(tf.debugging.assert_less(ids, tf.constant(count, tf.int64), message))
         images = inputs[IMAGE_KEY]
         if images.dtype.is_floating:
-            message = "images must lie in [0, 1]: divide [0, 255] floats by 255 or pass uint8"
+            message = PIXEL_RANGE_MESSAGE
             checks.append(tf.debugging.assert_greater_equal(images, 0.0, message=message))
             checks.append(tf.debugging.assert_less_equal(images, 1.0, message=message))
         with tf.control_dependencies(checks):
             element = tf.nest.map_structure(tf.identity, element)
         return element[0] if len(element) == 1 else element
+
+    @contextlib.contextmanager
+    def naming_failed_batches(self):
+        """Turns a `tf.data` batch failing the contract's assertions into a `ValueError`.
+
+        TensorFlow raises `InvalidArgumentError`, with the assertion's message inside pages
+        of graph detail; this raises the message alone, as the checks of arrays do. Other
+        errors pass unchanged.
+
+        Yields:
+            Nothing: wrap the `fit` or `evaluate` that reads the dataset.
+
+        Raises:
+            ValueError: naming what the batch broke.
+
+        """
+        try:
+            yield
+        except Exception as error:
+            tensorflow = sys.modules.get("tensorflow")
+            if tensorflow is None or not isinstance(error, tensorflow.errors.InvalidArgumentError):
+                raise
+            said = str(error)
+            messages = [PIXEL_RANGE_MESSAGE] + [self._id_message(key) for key in self.id_ranges]
+            broken = [message for message in messages if message in said]
+            if not broken:
+                raise
+            raise ValueError(f"A batch of the input breaks the contract: {broken[0]}.") from error
 
 
 class CheckedPyDataset(keras.utils.PyDataset):

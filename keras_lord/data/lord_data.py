@@ -10,7 +10,12 @@ import numpy as np
 from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
 from keras_lord.data.pixels import unit_float
 from keras_lord.data.validation import validate_ids, validate_images
+from keras_lord.utils.archive_limits import check_npy_member
 from keras_lord.utils.files import atomic_path
+
+# Beside the files of a preparation while it is written (`keras_lord.datasets.prepare`):
+# they are not yet one dataset, so nothing reads them.
+PREPARATION_MARK = "dataset.pending"
 
 
 @contextlib.contextmanager
@@ -25,7 +30,8 @@ def open_npz(path):
 
     Raises:
         FileNotFoundError: if the file does not exist.
-        ValueError: for a folder, a `.npy` or other non-zip file, or a damaged archive.
+        ValueError: for a folder, a `.npy` or other non-zip file, a damaged archive, or a
+            file of an unfinished preparation.
 
     """
     path = os.fspath(path)
@@ -33,6 +39,11 @@ def open_npz(path):
         raise FileNotFoundError(f"Dataset file {path!r} does not exist.")
     if os.path.isdir(path):
         raise ValueError(f"{path} is a folder; pass the `.npz` file with the images.")
+    if os.path.exists(os.path.join(os.path.dirname(path), PREPARATION_MARK)):
+        raise ValueError(
+            f"{path} belongs to a preparation that was stopped before it finished (its folder "
+            f"holds {PREPARATION_MARK}); run the same `keras-lord prepare` again to finish it."
+        )
     if not zipfile.is_zipfile(path):
         raise ValueError(
             f"{path} is not an `.npz` archive (a zip of arrays, as `np.savez` writes it); "
@@ -62,9 +73,12 @@ def read_array(archive, key: str, path) -> np.ndarray:
         The array.
 
     Raises:
-        ValueError: if the array cannot be read, or holds pickled Python objects.
+        ValueError: if the array cannot be read, holds pickled Python objects, or
+            declares more data than the file holds (`check_npy_member`).
 
     """
+    if key + ".npy" in archive.zip.namelist():
+        check_npy_member(archive.zip, key + ".npy", f"{path}: the array `{key}`")
     try:
         return archive[key]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:

@@ -3,7 +3,7 @@
 from keras_lord.datasets.cars3d import cars3d
 from keras_lord.datasets.celeba import celeba
 from keras_lord.datasets.domains import anime, edges2shoes
-from keras_lord.datasets.image_folder import from_csv, from_folder
+from keras_lord.datasets.image_folder import csv_files, from_csv, from_folder
 from keras_lord.datasets.kth import kth
 from keras_lord.datasets.norb_format import read_norb_matrix, write_norb_matrix
 from keras_lord.datasets.rafd import rafd
@@ -24,8 +24,12 @@ LOADERS = {
     "folder": from_folder,
     "csv": from_csv,
 }
+# Loaders that read files outside `data_dir` itself: the files each reads, for the
+# fingerprint by which `prepare` notices a changed source (others: all under `data_dir`).
+FILES_READ = {"csv": csv_files}
 
 __all__ = [
+    "FILES_READ",
     "LOADERS",
     "DatasetFileError",
     "DatasetSource",

@@ -12,6 +12,8 @@ import tarfile
 import threading
 import zipfile
 
+from keras_lord.utils.archive_limits import check_member_size, read_zip_member
+
 
 class DatasetFileError(FileNotFoundError):
     """A dataset's files are missing, or one of them cannot be read.
@@ -174,6 +176,13 @@ class _TarStream:
                     self._start_pass()
                 for member in self.members:
                     if self._wanted(member):
+                        # A compressed tar stores no member's own compressed size: the
+                        # whole archive bounds each.
+                        check_member_size(
+                            f"{os.path.basename(self.path)}:{member.name}",
+                            member.size,
+                            os.path.getsize(self.path),
+                        )
                         content = self.archive.extractfile(member).read()
                         self.next_index += 1
                         if self.next_index - 1 == index:
@@ -217,7 +226,7 @@ def _file_reader(path):
 def _zip_reader(archive, name, source, path):
     def read():
         try:
-            return archive.read(name)
+            return read_zip_member(archive, name, f"{os.path.basename(path)}:{name}")
         except (zipfile.BadZipFile, EOFError, OSError) as error:
             raise source.damaged(f"{os.path.basename(path)}:{name}", error) from error
 

@@ -10,11 +10,20 @@ import os
 import numpy as np
 
 from keras_lord.data import LordData
+from keras_lord.data.lord_data import PREPARATION_MARK
 from keras_lord.utils.files import write_json
 
 TRAIN_FILE = "train.npz"
 TEST_FILE = "test.npz"
 INFO_FILE = "dataset.json"
+# Everything a preparation writes in its folder.
+PREPARED_FILES = (TRAIN_FILE, TEST_FILE, INFO_FILE, PREPARATION_MARK)
+
+
+def file_stamp(path) -> dict:
+    """The size and last change of a file: what tells that it was replaced."""
+    stat = os.stat(path)
+    return {"bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
 
 
 @dataclasses.dataclass
@@ -48,13 +57,19 @@ class DatasetSplits:
     test_extras: dict = dataclasses.field(default_factory=dict)
 
     def write(self, directory: str | os.PathLike) -> dict:
-        """Writes `train.npz`, `test.npz` and `dataset.json` (each atomically).
+        """Writes `train.npz`, `test.npz` and `dataset.json`, as one transaction.
+
+        Each file is written atomically; while they are written, `dataset.pending` marks
+        the folder, and `dataset.json`, written last, records the size and last change of
+        both splits. A write cut off by a kill leaves the mark, which `LordData.from_npz`
+        refuses to read past and `prepare_dataset` finishes: never a mix of two
+        preparations taken for one.
 
         Args:
             directory: the output folder (created if needed).
 
         Returns:
-            The info, with the counts of each split added.
+            The info, with the counts of each split and the stamps of their files added.
 
         """
         directory = os.fspath(directory)
@@ -68,10 +83,20 @@ class DatasetSplits:
             }
         info["num_classes"] = self.train.num_classes
         info["extras"] = sorted(self.train_extras)
-        self.train.save_npz(os.path.join(directory, TRAIN_FILE), self.train_extras)
-        self.test.save_npz(os.path.join(directory, TEST_FILE), self.test_extras)
-        # Written last: its presence marks a complete preparation.
-        write_json(os.path.join(directory, INFO_FILE), info)
+        mark = os.path.join(directory, PREPARATION_MARK)
+        write_json(mark, {"writing": [TRAIN_FILE, TEST_FILE, INFO_FILE]})
+        info_path = os.path.join(directory, INFO_FILE)
+        if os.path.exists(info_path):
+            os.remove(info_path)
+        info["files"] = {}
+        for name, data, extras in (
+            (TRAIN_FILE, self.train, self.train_extras),
+            (TEST_FILE, self.test, self.test_extras),
+        ):
+            data.save_npz(os.path.join(directory, name), extras)
+            info["files"][name] = file_stamp(os.path.join(directory, name))
+        write_json(info_path, info)
+        os.remove(mark)
         return info
 
 
@@ -112,7 +137,7 @@ def split_by_rows(
             f"of {len(test_rows)}: the data holds too few classes or images for it."
         )
     test_images = images[test_rows]
-    train_images = _keep_rows_in_place(images, ~test_rows)
+    train_images = keep_rows_in_place(images, ~test_rows)
     parts = []
     for rows, part_images in ((~test_rows, train_images), (test_rows, test_images)):
         parts.append(
@@ -133,12 +158,21 @@ def split_by_rows(
     )
 
 
-def _keep_rows_in_place(array: np.ndarray, rows: np.ndarray, chunk: int = 4096) -> np.ndarray:
+def keep_rows_in_place(array: np.ndarray, rows: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """`array[rows]` for a boolean mask, built inside `array`'s own memory.
 
     A copy would double the peak memory of a preparation (CelebA at 64x64: 2.5 GB more).
     Kept row `kept[j]` moves to `j <= kept[j]`, in ascending chunks: each chunk reads rows at
     or after the first it writes, and after every row an earlier chunk wrote.
+
+    Args:
+        array: the array, reordered in place.
+        rows: `(len(array),)` booleans, true for the rows kept.
+        chunk: rows moved at a time.
+
+    Returns:
+        A view of `array`'s first `rows.sum()` rows, holding the kept rows in order.
+
     """
     kept = np.flatnonzero(rows)
     for start in range(0, len(kept), chunk):
@@ -166,7 +200,9 @@ def held_out_classes(num_classes: int, count: int, seed: int) -> np.ndarray:
     """
     if not 0 < count < num_classes:
         raise ValueError(
-            f"Cannot hold out {count} of {num_classes} classes: the data holds too few classes."
+            f"Cannot hold out {count} of {num_classes} classes: hold out between 1 and "
+            f"{num_classes - 1} (`keras-lord prepare --held-out-classes N`, or `held_out=N`), "
+            "or use data of more classes."
         )
     return np.sort(np.random.default_rng(seed).choice(num_classes, count, replace=False))
 

@@ -30,25 +30,6 @@ def is_plain_same_convolution(layer: keras.layers.Conv2D, input_shape) -> bool:
     )
 
 
-def positive_integer(name: str, value) -> int:
-    """The integer `value` of a layer argument that must be a positive integer.
-
-    Args:
-        name: the argument's name, for the error.
-        value: its value.
-
-    Returns:
-        `int(value)`.
-
-    Raises:
-        ValueError: if `value` is not a positive integer.
-
-    """
-    if int(value) != value or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer; got {value!r}.")
-    return int(value)
-
-
 def same_padding_before(kernel_size: tuple) -> tuple:
     """Rows and columns of zeros a "same" convolution puts before its input.
 

@@ -10,9 +10,9 @@ from keras_lord import backend
 from keras_lord.layers.input_gradient import TIMING_BATCH, stride1_convolution
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
-    positive_integer,
     same_padding_before,
 )
+from keras_lord.utils.checks import positive_integer
 from keras_lord.utils.choice_setting import ChoiceSetting
 from keras_lord.utils.cpu import cpu_flags, onednn_isa_admits, runs_on_cpu
 from keras_lord.utils.tuning_cache import TuningCache

@@ -7,9 +7,9 @@ from keras import ops
 from keras_lord import backend
 from keras_lord.layers.same_convolution import (
     is_plain_same_convolution,
-    positive_integer,
     same_padding_before,
 )
+from keras_lord.utils.checks import positive_integer
 
 
 def _phase_taps(kernel_size: int, upsampling: int) -> tuple:

@@ -6,6 +6,7 @@ from keras_lord.layers.class_modulation import ClassModulation
 from keras_lord.layers.space_to_depth_conv2d import SpaceToDepthConv2D
 from keras_lord.layers.upsample_conv2d import UpsampleConv2D
 from keras_lord.models.network_config import network_config, network_from_config
+from keras_lord.utils.memory import physical_memory_bytes
 from keras_lord.utils.seeding import kernel_initializers
 
 
@@ -37,6 +38,46 @@ def check_image_shape(image_shape, num_adain_layers: int) -> tuple:
             "images or change `num_adain_layers`."
         )
     return (height, width, channels)
+
+
+# Bytes per weight while training: the fp32 weight, its gradient and Adam's two moments.
+TRAINING_BYTES_PER_WEIGHT = 16
+
+
+def check_generator_memory(
+    image_shape: tuple, content_dim: int, adain_dim: int, num_adain_layers: int
+) -> None:
+    """Refuses a generator whose dense layers could not be trained in this machine's memory.
+
+    The dense layers map the content code to a map of `image / 2**num_adain_layers` a side
+    and `adain_dim` channels; their weights grow with the square of that map's size (the
+    `small` preset at 512x512: 19 billion), so a large image size can ask for more memory
+    than any machine has. Checked before anything is built.
+
+    Args:
+        image_shape: `(height, width, channels)`, already checked by `check_image_shape`.
+        content_dim: the content code's size.
+        adain_dim: channels of the generator's first map.
+        num_adain_layers: its 2x upsampling blocks.
+
+    Raises:
+        ValueError: naming the weights, the memory they need and what to change.
+
+    """
+    height, width, _ = image_shape
+    size = (height // 2**num_adain_layers) * (width // 2**num_adain_layers) * adain_dim
+    units = (content_dim, size // 8, size // 4, size)
+    weights = sum(inputs * outputs for inputs, outputs in zip(units, units[1:]))
+    needed = weights * TRAINING_BYTES_PER_WEIGHT
+    available = physical_memory_bytes()
+    if available and needed > available:
+        raise ValueError(
+            f"A generator for {height}x{width} images with adain_dim={adain_dim} and "
+            f"num_adain_layers={num_adain_layers} has {weights / 1e9:.1f} billion weights in "
+            f"its dense layers: {needed / 2**30:.0f} GiB to train, and this machine has "
+            f"{available / 2**30:.0f} GiB. Use smaller images (`--size`, e.g. 64 or 128), or "
+            "more AdaIN layers (`num_adain_layers`), which start the generator from a smaller map."
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lord")

@@ -6,7 +6,11 @@ import numpy as np
 from keras_lord.data.pixels import unit_float, unit_float_tensor
 from keras_lord.data.validation import validate_images
 from keras_lord.models.lord_encoder import LordEncoder
-from keras_lord.models.lord_generator import LordGenerator, check_image_shape
+from keras_lord.models.lord_generator import (
+    LordGenerator,
+    check_generator_memory,
+    check_image_shape,
+)
 from keras_lord.presets import get_preset
 from keras_lord.translation import get_translation_method, optimize_codes, refine_class_codes
 from keras_lord.utils.deprecation import moved_names
@@ -89,8 +93,9 @@ class LordModel(keras.Model):
             The `LordModel`, untrained.
 
         Raises:
-            ValueError: for an unknown preset, or an image shape the generator cannot
-                produce.
+            ValueError: for an unknown preset, an image shape the generator cannot
+                produce, or one whose generator needs more memory than the machine has
+                (`check_generator_memory`).
 
         Example:
         ```python
@@ -106,6 +111,12 @@ class LordModel(keras.Model):
         )
         for key in ("content_dim", "class_dim", "adain_dim", "num_adain_layers"):
             sizes[key] = int(sizes[key])
+        check_generator_memory(
+            sizes["image_shape"],
+            sizes["content_dim"],
+            sizes["adain_dim"],
+            sizes["num_adain_layers"],
+        )
         return cls.from_settings(**sizes)
 
     @classmethod

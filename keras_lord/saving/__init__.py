@@ -6,6 +6,10 @@ import zipfile
 
 import keras
 
+from keras_lord.utils.archive_limits import read_zip_member
+
+# A model's config is kilobytes; one declaring more is not a Keras file's.
+CONFIG_LIMIT = 64 * 2**20
 MODEL_FILE = "model.keras"
 TRAINER_FILE = "trainer.keras"
 
@@ -25,7 +29,9 @@ def _keras_file(path, default_name):
 def _saved_class(path) -> tuple:
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
+            config = json.loads(
+                read_zip_member(archive, "config.json", f"{path}:config.json", CONFIG_LIMIT)
+            )
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} is not a Keras `.keras` file ({error}).") from error
     return config.get("class_name")

@@ -212,16 +212,17 @@ class TrainerFitting:
         x, batch_size, steps_per_epoch, shuffle = fit_arguments(
             self, x, batch_size, epochs, steps_per_epoch, validation_split, shuffle, kwargs
         )
-        return super().fit(
-            x,
-            batch_size=batch_size,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            **kwargs,
-        )
+        with self.contract.naming_failed_batches():
+            return super().fit(
+                x,
+                batch_size=batch_size,
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                validation_split=validation_split,
+                validation_data=validation_data,
+                shuffle=shuffle,
+                **kwargs,
+            )
 
     def evaluate(self, x=None, y=None, **kwargs):
         """Evaluates the current stage's loss, like `keras.Model.evaluate`, after checks.
@@ -240,7 +241,8 @@ class TrainerFitting:
         """
         if y is not None:
             raise ValueError("LORD reconstructs its input: pass only `x`, not `y`.")
-        return super().evaluate(self.contract.checked(x, "Evaluation input"), **kwargs)
+        with self.contract.naming_failed_batches():
+            return super().evaluate(self.contract.checked(x, "Evaluation input"), **kwargs)
 
     def initialize_content_codes(
         self, x: dict, start: ContentInitialization | str = "pca", verbose="auto"

@@ -23,6 +23,7 @@ from keras_lord.trainers.precision import PRECISIONS, choose_precision
 from keras_lord.trainers.trainer_inference import TrainerInference
 from keras_lord.trainers.trainer_parts import TrainerParts
 from keras_lord.trainers.trainer_stages import TrainerStages
+from keras_lord.utils.checks import positive_integer
 from keras_lord.utils.deprecation import moved_names
 from keras_lord.utils.files import atomic_keras_save
 
@@ -137,6 +138,8 @@ class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        num_classes = positive_integer("num_classes", num_classes)
+        num_samples = positive_integer("num_samples", num_samples)
         self.regularizer = get_content_regularizer(content_regularization)
         self.code_source = get_code_source(stage1_codes)
         attributes = check_attributes(attributes)
@@ -172,8 +175,7 @@ class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting,
             dtype=PRECISIONS[self.precision],
             name="lord_model",
         )
-        self.num_classes = int(num_classes)
-        self.num_samples = int(num_samples)
+        self.num_classes, self.num_samples = num_classes, num_samples
         self.preset = preset
         self.seed = seed
         # Without a seed, the batch order is random once per trainer, as Keras' would be.

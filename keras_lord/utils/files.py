@@ -83,13 +83,14 @@ def write_json(path, content, indent: int | None = 2) -> None:
             json.dump(content, file, indent=indent)
 
 
-def remove_partial_files(directory) -> list:
+def remove_partial_files(directory, of: tuple | list | None = None) -> list:
     """Removes the temporary files that writes killed mid-way left in a folder.
 
     Only files named as `atomic_path` names its temporary files are touched.
 
     Args:
         directory: the folder (a missing folder has none).
+        of: only the temporary files of writes to these file names (default: all).
 
     Returns:
         The names of the removed files.
@@ -101,7 +102,8 @@ def remove_partial_files(directory) -> list:
     removed = []
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
-        if _PARTIAL_FILE.match(name) and os.path.isfile(path):
+        ours = of is None or any(name.startswith(f".{target}.") for target in of)
+        if ours and _PARTIAL_FILE.match(name) and os.path.isfile(path):
             os.remove(path)
             removed.append(name)
     return removed

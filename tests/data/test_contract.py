@@ -90,8 +90,12 @@ def test_fit_checks_every_kind_of_input(tiny_data):
     with pytest.raises(ValueError, match="`sample_id` must lie in"):
         trainer.fit(Batches([{k: v[:4] for k, v in bad.items()}]), verbose=0)
     dataset = tf.data.Dataset.from_tensor_slices(bad).batch(8)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="`sample_id` must lie in"):
+    # TensorFlow's InvalidArgumentError, raised as the ValueError the docstring promises.
+    with pytest.raises(ValueError, match="batch of the input breaks the contract: `sample_id`"):
         trainer.fit(dataset, verbose=0)
+    bright = dict(inputs, image=inputs["image"].astype("float32"))
+    with pytest.raises(ValueError, match=r"contract: images must lie in \[0, 1\]"):
+        trainer.evaluate(tf.data.Dataset.from_tensor_slices(bright).batch(8), verbose=0)
     with pytest.raises(ValueError, match="Validation data lacks"):
         trainer.fit(inputs, validation_data={"image": inputs["image"]}, verbose=0)
     with pytest.raises(ValueError, match="`class_id` must lie in"):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_lord.datasets.splits import _keep_rows_in_place, split_by_rows
+from keras_lord.datasets.splits import keep_rows_in_place, split_by_rows
 
 
 def test_split_compacts_training_rows_in_place():
@@ -13,7 +13,7 @@ def test_split_compacts_training_rows_in_place():
             rows = rng.random(count) >= held_out
             rows[0] = True
             expected = array[rows].copy()
-            kept = _keep_rows_in_place(array, rows, chunk)
+            kept = keep_rows_in_place(array, rows, chunk)
             np.testing.assert_array_equal(kept, expected)
             assert np.shares_memory(kept, array)
     images = np.arange(6, dtype="uint8").repeat(4).reshape(6, 2, 2, 1)
