@@ -1,4 +1,5 @@
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,18 +159,45 @@ def test_cluster_never_overwrites_its_input_and_replaces_its_pair_whole(
         "styled.npz",
         "styled_labeler.npz",
     ]
-    # Killed between the labeler and the data: no data file, never a new labeler beside
-    # old data.
-    child = [sys.executable, str(Path(__file__).parents[1] / "kill_child.py")]
-    result = subprocess.run(
-        child + ["after:styled_labeler.npz"] + base[:-2] + ["3", "--force"] + out,
-        env=child_env(),
-        capture_output=True,
-        timeout=300,
-    )
-    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
-    assert not (tmp_path / "styled.npz").exists()
-    assert StyleClusterLabeler.load(tmp_path / "styled_labeler.npz", verbose=False).num_labels > 6
+    # Killed at each write and deletion of a clustering that replaces the pair: the old
+    # pair whole, or no data file; never new labels beside an old labeler or the reverse.
+    old_labels = np.load(tmp_path / "styled.npz")["classes"]
+    points = {
+        "during:styled_labeler.npz": "no data",
+        "remove:styled.npz": "old pair",
+        "removed:styled_labeler.npz": "no data",
+        "after:styled_labeler.npz": "no data",
+        "during:styled.npz": "no data",
+    }
+    children = {}
+    for point in points:
+        folder = tmp_path / point.replace(":", "_")
+        folder.mkdir()
+        for name in ("data.npz", "styled.npz", "styled_labeler.npz"):
+            shutil.copy(tmp_path / name, folder / name)
+        command = ["cluster", str(folder / "data.npz"), "--styles-per-class", "3", "--force"]
+        children[point] = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parents[1] / "kill_child.py"), point]
+            + command
+            + ["--out", str(folder / "styled.npz")],
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+    for point, expected in points.items():
+        _, errors = children[point].communicate(timeout=300)
+        assert children[point].returncode == -signal.SIGKILL, f"{point}: {errors[-2000:]}"
+        folder = tmp_path / point.replace(":", "_")
+        if expected == "old pair":
+            np.testing.assert_array_equal(np.load(folder / "styled.npz")["classes"], old_labels)
+            old = StyleClusterLabeler.load(folder / "styled_labeler.npz", verbose=False)
+            assert old.num_labels == 6, point
+        else:
+            assert not (folder / "styled.npz").exists(), point
+        # The same command again finishes it.
+        rerun = ["cluster", str(folder / "data.npz"), "--styles-per-class", "3", "--force"]
+        assert main(rerun + ["--out", str(folder / "styled.npz")]) == 0, point
+        assert StyleClusterLabeler.load(folder / "styled_labeler.npz", verbose=False).num_labels > 6
 
 
 @pytest.fixture(scope="module")
