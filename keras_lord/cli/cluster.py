@@ -51,11 +51,11 @@ def _check_outputs(data_path, out_path, labeler_path) -> None:
 def run(arguments: argparse.Namespace) -> None:
     """Fits a `StyleClusterLabeler`; writes the relabelled data and the labeler.
 
-    Args:
-        arguments: the parsed `cluster` arguments.
-
     Both files are written aside and renamed into place together, the data last, after any
     old pair is removed: a kill leaves the old pair, or no data file, never a mix.
+
+    Args:
+        arguments: the parsed `cluster` arguments.
 
     Raises:
         FileExistsError: if an output exists and `--force` is not given.

@@ -25,12 +25,17 @@ from keras_lord.utils.run_lock import RunLock, RunLockedError
 # and after its rename, and each deletion, before and after.
 KILL_POINTS = (
     "during:dataset.pending",
+    "after:dataset.pending",
     "remove:dataset.json",
+    "removed:dataset.json",
     "during:train.npz",
     "after:train.npz",
     "during:test.npz",
+    "after:test.npz",
+    "during:dataset.json",
     "after:dataset.json",
     "remove:dataset.pending",
+    "removed:dataset.pending",
 )
 
 
