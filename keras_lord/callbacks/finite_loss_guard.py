@@ -14,6 +14,12 @@ class FiniteLossGuard(keras.callbacks.Callback):
     would save a broken model as finished), this raises: the epoch in progress never ends,
     so no checkpoint of the broken state is written, and the caller hears of it.
 
+    It is `async_safe`: where the backend allows (JAX), Keras runs it on a worker thread,
+    so reading the loss does not make every step wait for the device. An error raised
+    there reaches `fit` at a later batch or, at the latest, before any callback's
+    `on_epoch_end` (Keras waits for the batch callbacks first), so it still comes before
+    the epoch's checkpoint.
+
     Raises:
         NonFiniteLossError: at the end of the first batch whose loss is NaN or infinite.
 
@@ -23,6 +29,9 @@ class FiniteLossGuard(keras.callbacks.Callback):
     ```
 
     """
+
+    # Reads only its arguments, so Keras may call it from a worker thread.
+    async_safe = True
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")

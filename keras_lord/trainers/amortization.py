@@ -2,9 +2,10 @@ import keras
 from keras import ops
 
 from keras_lord.data.augmentation import random_shift
-from keras_lord.data.contract import IMAGE_KEY
+from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY
 from keras_lord.data.pixels import unit_float_tensor
 from keras_lord.losses.reconstruction import latent_optimization_loss
+from keras_lord.trainers.code_sources.amortized import class_means
 from keras_lord.trainers.stage_objective import StageObjective
 
 
@@ -34,6 +35,16 @@ class Amortization(StageObjective):
       content encoder's codes before the generator, as stage 1 adds it to the content
       table's; the code-regression term compares the noise-free codes.
 
+    Two options against pose in the class codes, off by default (`compile`):
+
+    - `class_code_sharing=s`: in training, the generator gets each image's class code
+      moved a share `s` of the way to the mean of the class codes of its class's images in
+      the batch (as the amortised ablation shares them), while each image's own code is
+      still regressed to the table's.
+    - `class_content_decorrelation=w`: `w` times the mean squared correlation, over the
+      batch, between the class encoder's codes and the images' stage-1 content codes,
+      tracked as `class_content_correlation`.
+
     `generator_rate_factor` (`compile`) slows the generator's tuning or, at `0`, freezes
     it (see `CompileSettings`).
 
@@ -58,13 +69,25 @@ class Amortization(StageObjective):
                 "encoders in stage 1 and has no stage 2: use `encode_class`, "
                 "`encode_content` and `translate` now."
             )
+        if trainer.settings.class_content_decorrelation and not (
+            trainer.code_source.content_from_table
+        ):
+            raise ValueError(
+                "`class_content_decorrelation` compares the class codes with the stage-1 "
+                f"content table, which `stage1_codes={trainer.code_source.name!r}` does not "
+                "have: leave it at 0."
+            )
         trainer.model.generator.trainable = trainer.settings.generator_rate_factor > 0
         trainer.model.class_encoder.trainable = True
         trainer.model.content_encoder.trainable = True
         trainer.tables.set_trainable(False)
         trainer.model.encoders_trained = True
-        if trainer.settings.mixed_code_weight and "mixed_code_mse" not in self.trackers:
-            self.trackers["mixed_code_mse"] = keras.metrics.Mean(name="mixed_code_mse")
+        for name, setting in (
+            ("mixed_code_mse", "mixed_code_weight"),
+            ("class_content_correlation", "class_content_decorrelation"),
+        ):
+            if getattr(trainer.settings, setting) and name not in self.trackers:
+                self.trackers[name] = keras.metrics.Mean(name=name)
 
     def encoders_hold_codes(self, trainer) -> bool:
         return True
@@ -72,12 +95,17 @@ class Amortization(StageObjective):
     def forward(self, trainer, inputs, training):
         settings = trainer.settings
         shift, noise_std = settings.encoder_shift, settings.content_code_noise
-        if not training or not (shift or noise_std):
+        sharing = settings.class_code_sharing
+        if not training or not (shift or noise_std or sharing):
             return trainer.model({IMAGE_KEY: inputs[IMAGE_KEY]}, training=training)
         model = trainer.model
         seed = trainer.content_embedding.seed_generator
         encoder_images = random_shift(unit_float_tensor(inputs[IMAGE_KEY]), shift, seed)
         class_codes = model.class_encoder(encoder_images, training=True)
+        generator_class_codes = class_codes
+        if sharing:
+            means = class_means(class_codes, inputs[CLASS_ID_KEY], trainer.num_classes)
+            generator_class_codes = class_codes + sharing * (means - class_codes)
         content_codes = model.content_encoder(encoder_images, training=True)
         noisy_content_codes = content_codes
         if noise_std:
@@ -85,7 +113,8 @@ class Amortization(StageObjective):
                 ops.shape(content_codes), stddev=noise_std, dtype=content_codes.dtype, seed=seed
             )
         images = model.generator(
-            {"content_code": noisy_content_codes, "class_code": class_codes}, training=True
+            {"content_code": noisy_content_codes, "class_code": generator_class_codes},
+            training=True,
         )
         return {"image": images, "class_code": class_codes, "content_code": content_codes}
 
@@ -111,6 +140,11 @@ class Amortization(StageObjective):
             mixed_error = self._mixed_code_error(trainer, targets)
             self.track(mixed_code_mse=mixed_error)
             loss = loss + mixed_code_weight * mixed_error
+        decorrelation = settings.class_content_decorrelation
+        if decorrelation:
+            correlation = _mean_squared_correlation(y_pred["class_code"], targets["content_code"])
+            self.track(class_content_correlation=correlation)
+            loss = loss + decorrelation * correlation
         return loss
 
     @staticmethod
@@ -134,3 +168,18 @@ class Amortization(StageObjective):
             trainer.model.encode_class(inputs[IMAGE_KEY]),
             trainer.model.encode_content(inputs[IMAGE_KEY]),
         )
+
+
+def _mean_squared_correlation(codes, other_codes):
+    # Pearson correlations of every dimension of `codes` with every one of `other_codes`
+    # over the batch; the targets carry no gradient, so only `codes` move.
+    codes = ops.cast(codes, "float32")
+    other_codes = ops.stop_gradient(ops.cast(other_codes, "float32"))
+
+    def standardised(values):
+        centred = values - ops.mean(values, axis=0, keepdims=True)
+        return centred / ops.sqrt(ops.mean(ops.square(centred), axis=0, keepdims=True) + 1e-6)
+
+    batch = ops.cast(ops.shape(codes)[0], codes.dtype)
+    correlations = ops.matmul(ops.transpose(standardised(codes)), standardised(other_codes))
+    return ops.mean(ops.square(correlations / batch))

@@ -59,6 +59,15 @@ class CompileSettings:
             images in training (the reconstruction target stays unshifted); `0`: none.
         content_code_noise: stage 2, std of the Gaussian noise added to the content
             encoder's codes before the generator in training; `0`: none.
+        class_code_sharing: stage 2, in `[0, 1]`: in training, the generator gets each
+            image's class code moved this far towards the mean class code of the images
+            of its class in the batch (`1`: the mean), so that what one image's pose puts
+            into its class code is averaged away; `0`: none. It acts only where a batch
+            holds several images of a class.
+        class_content_decorrelation: stage 2, weight of a penalty on the squared
+            correlations, over a batch, between the class encoder's codes and the stage-1
+            content codes of the same images: content (pose) that a linear map could read
+            from the class codes; `0` leaves it out.
         adversarial_weight: synthesis stage (`AdversarialSynthesis`), weight of the
             generator's non-saturating adversarial loss beside the reconstruction (about 3
             for `small` runs) and the code terms.
@@ -140,6 +149,20 @@ class CompileSettings:
         flag="--content-code-noise",
         help="stage 2: std of noise on the content encoder's codes in training (default 0)",
     )
+    class_code_sharing: float = _setting(
+        0.0,
+        stage=2,
+        flag="--class-code-sharing",
+        help="stage 2: how far the generator's class codes move to their class's mean in the "
+        "batch, 0 to 1 (default 0)",
+    )
+    class_content_decorrelation: float = _setting(
+        0.0,
+        stage=2,
+        flag="--class-content-decorrelation",
+        help="stage 2: weight of the penalty on correlations of class codes with content "
+        "codes (default 0)",
+    )
     generator_rate_factor: float = _setting(
         1.0,
         stage=2,
@@ -190,6 +213,8 @@ class CompileSettings:
             "class_code_weight",
             "content_code_weight",
             "mixed_code_weight",
+            "class_code_sharing",
+            "class_content_decorrelation",
             "generator_rate_factor",
             "adversarial_weight",
             "r1_weight",
@@ -198,6 +223,10 @@ class CompileSettings:
             if isinstance(value, bool) or not _finite(value) or value < 0:
                 raise ValueError(f"`{name}` must be a finite number >= 0; got {value!r}.")
             object.__setattr__(self, name, float(value))
+        if self.class_code_sharing > 1:
+            raise ValueError(
+                f"`class_code_sharing` must lie in [0, 1]; got {self.class_code_sharing!r}."
+            )
         for name in ("learning_rate", "latent_learning_rate", "final_learning_rate"):
             value = getattr(self, name)
             if (

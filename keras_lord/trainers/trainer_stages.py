@@ -85,7 +85,14 @@ class TrainerStages:
         )
 
     def _switch_to(self, objective, compile_arguments: dict) -> None:
-        objective.configure(self)
-        self.objective = objective
-        self.train_function = None
-        self.compile(**compile_arguments)
+        # A refused setting leaves the trainer in its stage, as it was.
+        before = (self.objective, self.compile_settings, self.table_updates)
+        try:
+            objective.configure(self)
+            self.objective = objective
+            self.train_function = None
+            self.compile(**compile_arguments)
+        except Exception:
+            self.objective, self.compile_settings, self.table_updates = before
+            self.objective.configure(self)
+            raise

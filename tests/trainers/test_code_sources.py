@@ -22,6 +22,12 @@ def test_declarations_drive_the_trainer(tiny_data):
     semi.compile(table_updates="rowwise")
     assert semi.table_updates == "dense", "a source without row-wise updates goes dense"
     assert not semi.encoders_hold_codes()
+    settings = semi.compile_settings
+    with pytest.raises(ValueError, match="content table"):
+        semi.start_stage2(class_content_decorrelation=1.0)
+    # Refused before it changed anything: still stage 1, as compiled.
+    assert semi.stage == 1 and semi.compile_settings is settings
+    assert semi.objective.trains_tables and not semi.class_encoder.trainable
     amortized = tiny_trainer(tiny_data, stage1_codes="amortized")
     assert amortized.encoders_hold_codes()
     with pytest.raises(RuntimeError, match="no stage 2"):

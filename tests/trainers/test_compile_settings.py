@@ -57,6 +57,8 @@ def test_command_line_options_are_the_stage2_fields():
         "mixed_code_weight",
         "encoder_shift",
         "content_code_noise",
+        "class_code_sharing",
+        "class_content_decorrelation",
         "generator_rate_factor",
     ]
     assert CompileSettings.command_line_options(stage=1) == [options[0]]

@@ -356,3 +356,64 @@ def test_encoder_shift_and_content_noise(stage1_file, tmp_path):
     candidate.save(path)
     config = load_trainer(path).get_compile_config()
     assert (config["encoder_shift"], config["content_code_noise"]) == (2, 0.5)
+
+
+def _mean_squared_correlation(codes, other_codes):
+    def standardised(values):
+        centred = values - values.mean(axis=0)
+        return centred / np.sqrt((centred**2).mean(axis=0) + 1e-6)
+
+    return np.mean((standardised(codes).T @ standardised(other_codes) / len(codes)) ** 2)
+
+
+def test_class_code_sharing(stage1_file):
+    from keras_lord.saving import load_trainer
+
+    stage1, train = stage1_file
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="class_code_sharing"):
+            load_trainer(stage1).start_stage2(class_code_sharing=bad)
+    trainer = load_trainer(stage1)
+    trainer.start_stage2(class_code_sharing=1.0)
+    # Images 0 - 3 of one class, 4 - 5 of another: in training the generator renders each
+    # from its class's mean code in the batch; the returned codes stay each image's own.
+    inputs = {key: value[:6] for key, value in train.inputs().items()}
+    assert len(set(inputs["class_id"][:4])) == 1 and inputs["class_id"][4] != inputs["class_id"][0]
+    outputs = trainer(inputs, training=True)
+    own = trainer.encode_class(inputs["image"])
+    np.testing.assert_allclose(to_numpy(outputs["class_code"]), own, atol=1e-5)
+    means = np.concatenate(
+        [own[:4].mean(0, keepdims=True).repeat(4, 0), own[4:].mean(0)[None].repeat(2, 0)]
+    )
+    expected = trainer.decode(means, trainer.encode_content(inputs["image"]))
+    np.testing.assert_allclose(to_numpy(outputs["image"]), expected, atol=1e-4)
+    # The images' own class codes differ within a class: the means are not a no-op.
+    assert np.abs(own - means).max() > 1e-3
+    history = trainer.fit(train.inputs(), batch_size=8, epochs=3, verbose=0).history
+    assert history["reconstruction"][-1] < history["reconstruction"][0], history
+
+
+def test_class_content_decorrelation(stage1_file, tmp_path):
+    from keras_lord.saving import load_trainer
+
+    stage1, train = stage1_file
+    with pytest.raises(ValueError, match="class_content_decorrelation"):
+        load_trainer(stage1).start_stage2(class_content_decorrelation=-1.0)
+    content_codes = load_trainer(stage1).tables.rows("content", np.arange(train.num_samples))
+
+    def stage2(weight):
+        candidate = load_trainer(stage1)
+        candidate.start_stage2(class_content_decorrelation=weight)
+        history = candidate.fit(train.inputs(), batch_size=24, epochs=10, verbose=0).history
+        codes = candidate.encode_class(train.images)
+        return candidate, history, _mean_squared_correlation(codes, content_codes)
+
+    _, plain_history, plain = stage2(0.0)
+    candidate, history, penalised = stage2(30.0)
+    assert "class_content_correlation" not in plain_history
+    correlations = history["class_content_correlation"]
+    assert correlations[-1] < correlations[0], correlations
+    assert penalised < 0.8 * plain, (penalised, plain)
+    path = tmp_path / "stage2.keras"
+    candidate.save(path)
+    assert load_trainer(path).get_compile_config()["class_content_decorrelation"] == 30.0
