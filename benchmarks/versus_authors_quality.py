@@ -54,7 +54,8 @@ GRID_ROWS, GRID_COLUMNS = 6, 8
 
 
 def grid_pairs(test):
-    """Held-out grid: one image of each of the first objects, and views of another object."""
+    """Held-out grid: one image of each of up to `GRID_ROWS` objects, and `GRID_COLUMNS`
+    views of another held-out object."""
     classes = np.unique(test.class_ids)
     rows = np.array([np.flatnonzero(test.class_ids == c)[0] for c in classes[1 : GRID_ROWS + 1]])
     views = np.flatnonzero(test.class_ids == classes[0])
@@ -237,7 +238,7 @@ def main():
             for i, j in zip(first, second)
         ]
     )
-    shape = (GRID_ROWS, GRID_COLUMNS) + test.images.shape[1:]
+    shape = (len(first) // GRID_COLUMNS, GRID_COLUMNS) + test.images.shape[1:]
     rows, columns = test.images[first[::GRID_COLUMNS]], test.images[second[:GRID_COLUMNS]]
     grids["ground_truth"] = test.images[truth]
     if trainer_path:
