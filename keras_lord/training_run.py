@@ -25,6 +25,7 @@ from keras_lord.run_outputs import (
     run_files_present,
 )
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
+from keras_lord.trainers.amortization import check_code_source
 from keras_lord.trainers.code_sources import get_code_source
 from keras_lord.trainers.compile_settings import CompileSettings
 from keras_lord.trainers.latent_learning_rate import AUTO
@@ -259,6 +260,10 @@ def train_run(
         )
     stage2_options = dict(stage2_options or {})
     check_stage2_options(stage2_options, data.image_shape)
+    check_code_source(
+        stage2_options.get("class_content_decorrelation", 0.0),
+        get_code_source(trainer_arguments.get("stage1_codes", "tables")),
+    )
     synthesis_options = dict(synthesis_options or {})
     check_synthesis(synthesis_epochs, synthesis_options, data.image_shape, trainer_arguments)
     settings = {

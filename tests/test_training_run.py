@@ -31,6 +31,14 @@ def test_bad_settings_fail_before_the_run_folder_is_touched(tmp_path):
         train_run(tiny_data(), run, stage2_options={"shift": 2}, force=True)
     with pytest.raises(ValueError, match="encoder_shift"):
         train_run(tiny_data(), run, stage2_options={"encoder_shift": 40}, force=True)
+    with pytest.raises(ValueError, match="content table"):
+        train_run(
+            tiny_data(),
+            run,
+            stage1_codes="semi_amortized",
+            stage2_options={"class_content_decorrelation": 1.0},
+            force=True,
+        )
     # 20 is no multiple of 2**3, the small preset's upsampling.
     with pytest.raises(ValueError, match="multiples of 2"):
         train_run(tiny_data(20), run, force=True)

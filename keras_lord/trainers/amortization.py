@@ -69,14 +69,7 @@ class Amortization(StageObjective):
                 "encoders in stage 1 and has no stage 2: use `encode_class`, "
                 "`encode_content` and `translate` now."
             )
-        if trainer.settings.class_content_decorrelation and not (
-            trainer.code_source.content_from_table
-        ):
-            raise ValueError(
-                "`class_content_decorrelation` compares the class codes with the stage-1 "
-                f"content table, which `stage1_codes={trainer.code_source.name!r}` does not "
-                "have: leave it at 0."
-            )
+        check_code_source(trainer.settings.class_content_decorrelation, trainer.code_source)
         trainer.model.generator.trainable = trainer.settings.generator_rate_factor > 0
         trainer.model.class_encoder.trainable = True
         trainer.model.content_encoder.trainable = True
@@ -167,6 +160,26 @@ class Amortization(StageObjective):
         return (
             trainer.model.encode_class(inputs[IMAGE_KEY]),
             trainer.model.encode_content(inputs[IMAGE_KEY]),
+        )
+
+
+def check_code_source(class_content_decorrelation: float, code_source) -> None:
+    """Refuses the class/content correlation penalty where stage 1 has no content table.
+
+    Args:
+        class_content_decorrelation: the penalty's weight (`compile`).
+        code_source: the trainer's `CodeSource`.
+
+    Raises:
+        ValueError: for a weight above 0 with a source whose content codes come from an
+            encoder (`"semi_amortized"`).
+
+    """
+    if class_content_decorrelation and not code_source.content_from_table:
+        raise ValueError(
+            "`class_content_decorrelation` compares the class codes with the stage-1 "
+            f"content table, which `stage1_codes={code_source.name!r}` does not have: "
+            "leave it at 0."
         )
 
 
