@@ -58,19 +58,25 @@ def data_fingerprint(data: LordData) -> dict:
     }
 
 
-def check_stage2_options(stage2_options: dict, image_shape, stage: int = 2) -> None:
+def check_stage2_options(
+    stage2_options: dict, image_shape, stage: int = 2, code_source=None
+) -> None:
     """Checks a run's stage-2 (or synthesis) `compile` options before anything is written.
 
     Args:
         stage2_options: `LordTrainer.compile` arguments of the stage.
         image_shape: `(height, width, channels)` of the data.
         stage: the stage they are for (2, or 3 for the synthesis stage), named in errors.
+        code_source: the run's `CodeSource`, for the options that need its stage-1 codes.
 
     Raises:
-        ValueError: naming an option `compile` does not take, or one out of range.
+        ValueError: naming an option `compile` does not take, one out of range, or one
+            the code source cannot serve.
 
     """
-    CompileSettings.from_options(stage2_options, stage=stage).checked_for(image_shape)
+    settings = CompileSettings.from_options(stage2_options, stage=stage).checked_for(image_shape)
+    if code_source is not None:
+        check_code_source(settings.class_content_decorrelation, code_source)
 
 
 def check_run_arguments(
@@ -132,8 +138,8 @@ def check_synthesis(epochs, options: dict, image_shape, trainer_arguments: dict)
             f"Synthesis options {sorted(options)} were given without `synthesis_epochs`: "
             "pass the stage's epochs (--synthesis-epochs N), or leave the options out."
         )
-    check_stage2_options(options, image_shape, stage=3)
     source = get_code_source(trainer_arguments.get("stage1_codes", "tables"))
+    check_stage2_options(options, image_shape, stage=3, code_source=source)
     if epochs and not source.has_second_stage:
         raise ValueError(
             f"The synthesis stage follows stage 2, which `stage1_codes={source.name!r}` does "
@@ -259,10 +265,10 @@ def train_run(
             f"{checkpoint_interval_seconds!r}."
         )
     stage2_options = dict(stage2_options or {})
-    check_stage2_options(stage2_options, data.image_shape)
-    check_code_source(
-        stage2_options.get("class_content_decorrelation", 0.0),
-        get_code_source(trainer_arguments.get("stage1_codes", "tables")),
+    check_stage2_options(
+        stage2_options,
+        data.image_shape,
+        code_source=get_code_source(trainer_arguments.get("stage1_codes", "tables")),
     )
     synthesis_options = dict(synthesis_options or {})
     check_synthesis(synthesis_epochs, synthesis_options, data.image_shape, trainer_arguments)
