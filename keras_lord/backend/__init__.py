@@ -7,6 +7,8 @@ Each backend module provides the same names:
 - `row_gradient_train_step(trainer, *arguments)`: the body of `train_step` for the
   row-wise step (gradients with `tf.GradientTape` or `jax.value_and_grad`).
 - `check_rowwise_supported()`: raises where row-wise updates cannot run.
+- `compiled_train_step(trainer, batch)`: the HLO text of one step under the distribution
+  set (JAX; `keras_lord.distribution.step_communication` reads its collectives).
 - `adversarial_train_step(trainer, *arguments)`: the body of `train_step` of the
   adversarial synthesis stage (two losses, one update), and
   `squared_input_gradient_norms(function, inputs)`: the R1 penalty's input gradients.
@@ -34,6 +36,7 @@ BACKEND = keras.backend.backend()
 
 if BACKEND == "tensorflow":
     from keras_lord.backend.generic import (
+        compiled_train_step,
         jaxlib_compiles_convolutions,
         overhanging_kernels_as_matmul,
     )
@@ -68,6 +71,7 @@ elif BACKEND == "jax":
     from keras_lord.backend.jax import (
         adversarial_train_step,
         check_rowwise_supported,
+        compiled_train_step,
         fit_inputs,
         gather_rows,
         jaxlib_compiles_convolutions,
@@ -82,6 +86,7 @@ else:
         adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
+        compiled_train_step,
         fit_inputs,
         forward_gradient_convolution,
         gather_rows,
@@ -103,6 +108,7 @@ __all__ = [
     "adversarial_train_step",
     "blocked_convolutions_can_pay",
     "check_rowwise_supported",
+    "compiled_train_step",
     "fit_inputs",
     "forward_gradient_convolution",
     "gather_rows",

@@ -7,6 +7,7 @@ The choices of kernels and forms here are the plain ones, which every backend co
 import keras
 from keras import ops
 
+from keras_lord.data.batch_split import UNSPLIT, BatchSplit
 from keras_lord.data.epoch_batches import EpochBatches
 
 # Out-of-memory errors of the backend beyond Python's `MemoryError` (the command line
@@ -64,6 +65,19 @@ def row_gradient_train_step(trainer, *arguments):
     check_rowwise_supported()
 
 
+def compiled_train_step(trainer, batch) -> str:
+    """Not available on this backend: XLA's compiled step is read under JAX.
+
+    Raises:
+        NotImplementedError: always.
+
+    """
+    raise NotImplementedError(
+        f"The compiled training step is read under the JAX backend, not "
+        f"{keras.backend.backend()!r}: set KERAS_BACKEND=jax."
+    )
+
+
 def adversarial_train_step(trainer, *arguments):
     """Not available on this backend: the synthesis stage runs under TensorFlow and JAX.
 
@@ -88,22 +102,28 @@ def squared_input_gradient_norms(function, inputs):
 
 
 def fit_inputs(
-    inputs: dict, batch_size: int, shuffle: bool, seed: int, first_epoch: int = 0
+    inputs: dict,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    first_epoch: int = 0,
+    split: BatchSplit = UNSPLIT,
 ) -> tuple:
     """Feeds numpy inputs to `fit` as a `PyDataset` of the batches `epoch_order` gives.
 
     Args:
         inputs: dict of arrays.
-        batch_size: samples per batch.
+        batch_size: samples per global batch.
         shuffle: whether each epoch visits the samples in a new random order.
         seed: seed of the shuffling.
         first_epoch: the number of the first epoch (that of a resumed training).
+        split: how the distribution splits each batch (`keras_lord.data.EpochBatches`).
 
     Returns:
         `(dataset, None)`: the `EpochBatches`, whose length Keras takes as the epoch's steps.
 
     """
-    return EpochBatches(inputs, batch_size, seed, first_epoch, shuffle), None
+    return EpochBatches(inputs, batch_size, seed, first_epoch, shuffle, split), None
 
 
 def native_input_gradient_is_slow() -> bool:

@@ -12,7 +12,29 @@ from keras_lord.backend.generic import fit_inputs, gather_rows, scatter_rows
 
 
 def check_rowwise_supported() -> None:
-    """Row-wise updates run under JAX (tested on one device; nothing to check)."""
+    """Row-wise updates run under JAX on any `keras.distribution` (nothing to check)."""
+
+
+def compiled_train_step(trainer, batch) -> str:
+    """The program XLA compiles for one training step on `batch`, under the distribution set.
+
+    Compiled as Keras' JAX trainer compiles its step (the state's shardings as its output
+    shardings), so the collectives in it are those each step of `fit` runs.
+
+    Args:
+        trainer: a compiled `LordTrainer`.
+        batch: one global batch as `fit` feeds it (a dict of arrays).
+
+    Returns:
+        The optimised HLO text.
+
+    """
+    if not trainer.built or trainer.optimizer is None or not trainer.optimizer.built:
+        keras_compat.built_for_batch(trainer, batch)
+    state, shardings = keras_compat.jax_training_state(trainer)
+    out_shardings = None if shardings is None else (None, shardings)
+    step = jax.jit(trainer.train_step, out_shardings=out_shardings)
+    return step.lower(state, keras_compat.distributed_batch(batch)).compile().as_text()
 
 
 def _state_values(variables, references, values):
@@ -219,6 +241,7 @@ def jaxlib_compiles_convolutions() -> bool:
 __all__ = [
     "adversarial_train_step",
     "check_rowwise_supported",
+    "compiled_train_step",
     "fit_inputs",
     "gather_rows",
     "jaxlib_compiles_convolutions",

@@ -152,6 +152,56 @@ def flatten_layers(model: keras.Model) -> list:
     return list(model._flatten_layers())
 
 
+def built_for_batch(model: keras.Model, batch) -> None:
+    """Builds a compiled model's weights and optimiser for a batch, as `fit` does first.
+
+    Args:
+        model: a compiled model.
+        batch: one batch of its training input.
+
+    """
+    model._symbolic_build(data_batch=(batch, None, None))
+
+
+def jax_training_state(model: keras.Model) -> tuple:
+    """The state tuple Keras' JAX `train_step` takes, and its shardings.
+
+    Args:
+        model: a built, compiled model under the JAX backend.
+
+    Returns:
+        `(state, state_shardings)`; the shardings are `None` without a distribution.
+
+    """
+    from keras.src.distribution import distribution_lib
+
+    state = model._get_jax_state(
+        trainable_variables=True,
+        non_trainable_variables=True,
+        optimizer_variables=True,
+        metrics_variables=True,
+    )
+    shardings = None
+    if distribution_lib.distribution() is not None:
+        shardings = model._get_state_sharding_spec()
+    return state, shardings
+
+
+def distributed_batch(batch):
+    """A batch placed as Keras' JAX trainer places it under the current distribution.
+
+    Args:
+        batch: a dict of arrays (one process's rows of a global batch).
+
+    Returns:
+        The `(x, y, sample_weight)` Keras' JAX `train_step` receives.
+
+    """
+    from keras.src.backend.jax.trainer import _distribute_data
+
+    return _distribute_data((batch, None, None))
+
+
 @keras.saving.register_keras_serializable(package="keras_lord")
 class SelfSavingMultiOptimizer(keras.optimizers.MultiOptimizer):
     """A `keras.optimizers.MultiOptimizer` whose file entry holds its own counters only.

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_lord.backend import keras_compat
+from keras_lord.data.batch_split import UNSPLIT, BatchSplit
 from keras_lord.data.epoch_batches import epoch_order
 from keras_lord.utils.cpu import (
     NATIVE_BFLOAT16_FEATURES,
@@ -176,7 +177,12 @@ def squared_input_gradient_norms(function, inputs):
 
 
 def fit_inputs(
-    inputs: dict, batch_size: int, shuffle: bool, seed: int, first_epoch: int = 0
+    inputs: dict,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    first_epoch: int = 0,
+    split: BatchSplit = UNSPLIT,
 ) -> tuple:
     """Feeds numpy inputs to `fit` as one dataset that repeats, with `steps_per_epoch` set.
 
@@ -192,6 +198,8 @@ def fit_inputs(
         shuffle: whether each pass visits the samples in a new random order.
         seed: seed of the shuffling.
         first_epoch: the number of the first epoch (that of a resumed training).
+        split: unused: `keras.distribution` splits batches under JAX only; a
+            `tf.distribute` strategy splits this dataset itself.
 
     Returns:
         `(dataset, steps_per_epoch)`; the dataset shuffles itself, so `fit` must not.

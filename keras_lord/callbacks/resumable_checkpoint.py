@@ -41,6 +41,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     Temporary files of a write that a crash cut off are removed at the start of `fit`.
 
     Raises:
+        ValueError: at the start of `fit`, under a `keras.distribution` of several processes.
         FileNotFoundError: at the start of `fit`, if `state.json` names a missing file.
         ValueError: at the start of `fit`, if `state.json` is not one keras-lord wrote, or
             the checkpoint's weights do not fit the model.
@@ -97,6 +98,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         return state
 
     def on_train_begin(self, logs=None):
+        distribution = keras.distribution.distribution()
+        if distribution is not None and distribution.num_processes > 1:
+            # Keras' weights files are written from arrays each process holds whole; across
+            # processes every one would write the same files, and sharded tables would not
+            # convert at all.
+            raise ValueError(
+                f"ResumableCheckpoint writes from one process; this distribution has "
+                f"{distribution.num_processes}. Train on one host (any number of its "
+                "devices), or without this callback."
+            )
         self._last_write = time.monotonic()
         self._epochs_in_fit = self.params.get("epochs")
         # A write that a crash cut off leaves its temporary file; the state never names it.

@@ -2,6 +2,7 @@
 
 import argparse
 
+from keras_lord.cli import distribution_options
 from keras_lord.cli.argument_types import positive_int, rate_or_auto
 from keras_lord.tables.content_initialization import AUTO, CONTENT_INITIALIZATION_CHOICES
 
@@ -46,6 +47,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         action="store_true",
         help="also translate held-out objects with class codes refined on the class image",
     )
+    distribution_options.add_arguments(demo)
     demo.add_argument("--seed", type=int, default=0, help="seed of the training")
     demo.add_argument("--force", action="store_true", help="redo a finished run")
     return demo
@@ -60,6 +62,7 @@ def run(arguments: argparse.Namespace) -> None:
     """
     from keras_lord.demo import run_demo
 
+    distribution_options.set_up(arguments.distribution, arguments.batch_size)
     run_demo(
         output_dir=arguments.out,
         num_classes=arguments.classes,

@@ -3,6 +3,7 @@
 import argparse
 import os
 
+from keras_lord.cli import distribution_options
 from keras_lord.cli.argument_types import (
     non_negative,
     positive_float,
@@ -114,6 +115,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         default=0.0,
         help="least seconds between checkpoints (default 0: after every epoch)",
     )
+    distribution_options.add_arguments(train)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--force", action="store_true", help="start over in a finished run")
     return train
@@ -133,6 +135,7 @@ def run(arguments: argparse.Namespace) -> None:
     from keras_lord.run_outputs import TRANSFER_LOG
     from keras_lord.training_run import train_run
 
+    distribution_options.set_up(arguments.distribution, arguments.batch_size)
     data = LordData.from_npz(arguments.data)
     print(
         f"{arguments.data}: {data.num_samples} images of shape {data.image_shape}, "

@@ -1,6 +1,7 @@
 """Training data: the input contract, validation, the reference `.npz` layout, synthetic data."""
 
 from keras_lord.data.augmentation import random_shift
+from keras_lord.data.batch_split import BatchSplit, current_batch_split
 from keras_lord.data.contract import (
     CLASS_ID_KEY,
     IMAGE_KEY,
@@ -19,6 +20,7 @@ from keras_lord.data.validation import validate_ids, validate_images
 
 __all__ = [
     "read_image_file",
+    "BatchSplit",
     "CLASS_ID_KEY",
     "IMAGE_KEY",
     "SAMPLE_ID_KEY",
@@ -27,6 +29,7 @@ __all__ = [
     "LordData",
     "SyntheticObjects",
     "TrainingContract",
+    "current_batch_split",
     "epoch_order",
     "random_shift",
     "synthetic_attributes",

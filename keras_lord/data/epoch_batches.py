@@ -12,6 +12,8 @@ import math
 import keras
 import numpy as np
 
+from keras_lord.data.batch_split import UNSPLIT, BatchSplit
+
 
 def epoch_order(num_samples: int, seed: int, epoch: int, shuffle: bool = True) -> np.ndarray:
     """The order in which epoch `epoch` visits the samples.
@@ -40,13 +42,27 @@ def epoch_order(num_samples: int, seed: int, epoch: int, shuffle: bool = True) -
 class EpochBatches(keras.utils.PyDataset):
     """Batches of a dict of arrays, in the order `epoch_order` gives each epoch.
 
+    Under a distribution (`split.distributed`), every global batch is full: the epoch's
+    last, partial batch is dropped rather than padded, since padded rows would have to be
+    masked out of the loss, the metrics and the row-wise table updates alike; the next
+    epoch's order is another permutation, so the dropped samples change from epoch to
+    epoch. Each process serves its own slice of every global batch (Keras' JAX trainer
+    assembles the global batch from the processes' local rows), cut from the one order all
+    processes compute from the seed: the order does not depend on the device count.
+
     Args:
         inputs: dict of arrays with the same first dimension.
-        batch_size: samples per batch (the last batch of an epoch may be smaller).
+        batch_size: samples per global batch (the last batch of an epoch may be smaller
+            unless `split` is distributed).
         seed: the training's seed.
         first_epoch: the number of the first epoch served (that of a resumed training).
         shuffle: whether each epoch visits the samples in a new order.
+        split: the `keras_lord.data.BatchSplit` of the distribution the batches
+            feed; checked against `batch_size`.
         **kwargs: `keras.utils.PyDataset` arguments (`workers`, ...).
+
+    Raises:
+        ValueError: if a global batch does not split evenly over `split`.
 
     Example:
     ```python
@@ -63,6 +79,7 @@ class EpochBatches(keras.utils.PyDataset):
         seed: int,
         first_epoch: int = 0,
         shuffle: bool = True,
+        split: BatchSplit = UNSPLIT,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -72,14 +89,21 @@ class EpochBatches(keras.utils.PyDataset):
         self.first_epoch = int(first_epoch)
         self.shuffle = shuffle
         self.num_samples = len(next(iter(inputs.values())))
+        split.check(self.batch_size, self.num_samples)
+        self.split = split
         self._epochs_begun = 0
         self._order = epoch_order(self.num_samples, self.seed, self.first_epoch, shuffle)
 
     def __len__(self):
+        if self.split.distributed:
+            return self.num_samples // self.batch_size
         return math.ceil(self.num_samples / self.batch_size)
 
     def __getitem__(self, index):
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        if self.split.process_slices > 1:
+            local = self.batch_size // self.split.process_slices
+            rows = rows[self.split.process_slice * local : (self.split.process_slice + 1) * local]
         return {key: value[rows] for key, value in self.inputs.items()}
 
     def on_epoch_begin(self):

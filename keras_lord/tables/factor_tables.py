@@ -13,6 +13,9 @@ from keras_lord.regularizers import get_content_regularizer
 from keras_lord.utils.deprecation import moved_names
 
 CLASS_FACTOR, CONTENT_FACTOR = "class", "content"
+# The name of each factor's table layer, so its weights' paths are
+# "<factor>_embedding/embeddings" (what `keras_lord.distribution.layout_map` places).
+FACTOR_TABLE_NAMES = "{factor}_embedding"
 # Attribute names that would collide with the keys of the inputs and outputs.
 _RESERVED_NAMES = {CLASS_FACTOR, CONTENT_FACTOR, "image", "sample"}
 
@@ -177,14 +180,18 @@ class FactorTables(keras.layers.Layer):
                 class_dim,
                 seed=None if seed is None else seed + 2 + index,
                 dtype="float32",
-                name=f"{name}_embedding",
+                name=FACTOR_TABLE_NAMES.format(factor=name),
             )
             for index, (name, count) in enumerate(attributes.items())
         }
         return cls(
             tables={
                 "class": SharedClassEmbedding(
-                    num_classes, class_dim, seed=seed, dtype="float32", name="class_embedding"
+                    num_classes,
+                    class_dim,
+                    seed=seed,
+                    dtype="float32",
+                    name=FACTOR_TABLE_NAMES.format(factor=CLASS_FACTOR),
                 ),
                 CONTENT_FACTOR: content_table,
                 **attribute_tables,

@@ -1,11 +1,15 @@
 """What `LordTrainer.fit` feeds Keras: checked inputs, cached target features, one dataset."""
 
+import contextlib
+
 import keras
 import numpy as np
 
 from keras_lord import backend
 from keras_lord.callbacks.resumable_checkpoint import ResumableCheckpoint
+from keras_lord.data.batch_split import current_batch_split
 from keras_lord.data.contract import CLASS_ID_KEY, IMAGE_KEY, SAMPLE_ID_KEY
+from keras_lord.data.epoch_batches import EpochBatches
 from keras_lord.losses.target_features import (
     caches_target_features,
     compute_target_features,
@@ -101,6 +105,9 @@ def fit_arguments(
 
     """
     x = trainer.contract.checked(x)
+    split = current_batch_split()
+    if isinstance(x, dict):
+        split.check(batch_size or 32, len(x[IMAGE_KEY]))
     first_epoch = _first_epoch(kwargs.get("initial_epoch", 0), kwargs.get("callbacks"))
     if _starts_content_codes(trainer, first_epoch):
         start = choose_content_initialization(
@@ -115,6 +122,9 @@ def fit_arguments(
             kwargs.get("verbose", "auto"),
         )
     steps = steps_per_epoch or trainer.contract.count_steps(x, batch_size, validation_split)
+    if isinstance(x, dict) and split.distributed and not steps_per_epoch:
+        # Distributed epochs drop their partial batch (`EpochBatches`).
+        steps = len(x[IMAGE_KEY]) // (batch_size or 32)
     if trainer.settings.decay_steps is None and steps:
         trainer.set_decay_length(int(epochs) * int(steps))
     if trainer.settings.latent_learning_rate == AUTO and trainer.objective.trains_tables:
@@ -128,7 +138,7 @@ def fit_arguments(
         shuffle = False
     elif isinstance(x, dict) and steps_per_epoch is None and not validation_split:
         dataset, steps_of_dataset = backend.fit_inputs(
-            x, batch_size or 32, shuffle, trainer.shuffle_seed, first_epoch
+            x, batch_size or 32, shuffle, trainer.shuffle_seed, first_epoch, split
         )
         if dataset is not None:
             return dataset, None, steps_of_dataset, False
@@ -145,6 +155,22 @@ def _starts_content_codes(trainer, first_epoch: int) -> bool:
         and first_epoch == 0
         and int(keras.ops.convert_to_numpy(trainer.optimizer.iterations)) == 0
     )
+
+
+@contextlib.contextmanager
+def _sliced_by_process(x):
+    # Keras' multi-process distributions refuse input they did not shard themselves unless
+    # told it is sharded: `EpochBatches` feeds each process its slice already.
+    distribution = keras.distribution.distribution()
+    if not isinstance(x, EpochBatches) or x.split.process_slices == 1 or distribution is None:
+        yield
+        return
+    previous = distribution.auto_shard_dataset
+    distribution.auto_shard_dataset = False
+    try:
+        yield
+    finally:
+        distribution.auto_shard_dataset = previous
 
 
 def _first_epoch(initial_epoch, callbacks) -> int:
@@ -212,7 +238,7 @@ class TrainerFitting:
         x, batch_size, steps_per_epoch, shuffle = fit_arguments(
             self, x, batch_size, epochs, steps_per_epoch, validation_split, shuffle, kwargs
         )
-        with self.contract.naming_failed_batches():
+        with self.contract.naming_failed_batches(), _sliced_by_process(x):
             return super().fit(
                 x,
                 batch_size=batch_size,

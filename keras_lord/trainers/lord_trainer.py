@@ -178,10 +178,10 @@ class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting,
         self.num_classes, self.num_samples = num_classes, num_samples
         self.preset = preset
         self.seed = seed
-        # Without a seed, the batch order is random once per trainer, as Keras' would be.
-        self.shuffle_seed = (
-            seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-        )
+        # Without a seed, the batch order is drawn once per trainer from NumPy's global
+        # generator, as Keras' own shuffling is: `keras.utils.set_random_seed` fixes it,
+        # and `keras.distribution.initialize` seeds it alike on every process.
+        self.shuffle_seed = seed if seed is not None else int(np.random.randint(2**31 - 1))
         self.tables = FactorTables.for_lord(
             num_classes=self.num_classes,
             num_samples=self.num_samples,

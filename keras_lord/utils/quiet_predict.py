@@ -5,6 +5,8 @@ import logging
 import keras
 import numpy as np
 
+from keras_lord.data.batch_split import current_batch_split
+
 # TensorFlow counts traces per function code, not per function, and every Keras model's
 # predict step runs the same code: the first predict of each of five models reads "5 out
 # of the last 5 calls ... triggered tf.function retracing" though none of them retraced
@@ -22,6 +24,11 @@ class _FalseRetracingAlarm(logging.Filter):
 def predict_quietly(model: keras.Model, inputs, batch_size: int | None = None) -> np.ndarray:
     """`model.predict(inputs, batch_size=batch_size, verbose=0)`, without the false alarm.
 
+    Under a `keras.distribution` that splits batches over devices, every batch must
+    divide over them: the batch size is rounded up to a multiple of the device count, the
+    inputs are padded with copies of their last row to one, and the outputs of the padding
+    are cut off.
+
     Args:
         model: the model.
         inputs: what `model.predict` takes.
@@ -36,10 +43,26 @@ def predict_quietly(model: keras.Model, inputs, batch_size: int | None = None) -
     ```
 
     """
+    devices = current_batch_split().devices
+    count = None
+    if devices > 1:
+        count = len(keras.tree.flatten(inputs)[0])
+        inputs = keras.tree.map_structure(lambda array: _padded(array, devices), inputs)
+        batch_size = -(-(batch_size or 32) // devices) * devices
     logger = logging.getLogger("tensorflow")
     alarm = _FalseRetracingAlarm()
     logger.addFilter(alarm)
     try:
-        return model.predict(inputs, batch_size=batch_size, verbose=0)
+        outputs = model.predict(inputs, batch_size=batch_size, verbose=0)
     finally:
         logger.removeFilter(alarm)
+    if count is None:
+        return outputs
+    return keras.tree.map_structure(lambda array: array[:count], outputs)
+
+
+def _padded(array, multiple: int) -> np.ndarray:
+    # The rows, and copies of the last up to a multiple of `multiple`.
+    array = np.asarray(array)
+    missing = -len(array) % multiple
+    return np.concatenate([array, np.repeat(array[-1:], missing, axis=0)]) if missing else array

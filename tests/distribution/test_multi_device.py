@@ -1,0 +1,158 @@
+"""Keras' own distributions under JAX, on 4 virtual CPU devices against one device.
+
+One child process (`distributed_child.py`) trains every variant; the tests read its report.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import child_env
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "jax", reason="keras.distribution runs under JAX"
+)
+
+# One step on 1 and on 4 devices differs only by the order of float32 sums (the batch's loss
+# is a mean over devices instead of over one device's batch): about 1e-7 relative. Adam
+# divides each table gradient by its own magnitude, so a row moves by at most the learning
+# rate; the tables agree to well below it.
+LOSS_RTOL = 1e-5
+TABLE_ATOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("distributed")
+    env = dict(child_env(), XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env["PYTHONPATH"] = str(Path(__file__).parents[1])
+    child = Path(__file__).parents[1] / "distributed_child.py"
+    result = subprocess.run(
+        [sys.executable, str(child), str(folder / "report.json"), str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads((folder / "report.json").read_text())
+
+
+def test_the_child_had_four_devices(report):
+    assert report["devices"] == 4
+
+
+@pytest.mark.parametrize("name", ["data", "model"])
+def test_one_step_on_four_devices_equals_one_device(report, name):
+    one, four = report["none"], report[name]
+    np.testing.assert_allclose(four["step_loss"], one["step_loss"], rtol=LOSS_RTOL)
+    for table in one["step_tables"]:
+        np.testing.assert_allclose(
+            four["step_tables"][table], one["step_tables"][table], atol=TABLE_ATOL
+        )
+
+
+def test_two_epochs_on_four_devices_equal_one_device(report):
+    np.testing.assert_allclose(
+        report["data"]["epoch_losses"], report["none"]["epoch_losses"], atol=1e-3
+    )
+
+
+def test_checkpoints_resume_across_device_counts(report):
+    second_epoch = report["none"]["epoch_losses"][1]
+    # Written on 4 devices (DataParallel), resumed on 1; written on 1, resumed on 4.
+    np.testing.assert_allclose(report["data_resumed_on_none"], [second_epoch], atol=1e-3)
+    np.testing.assert_allclose(report["none_resumed_on_model"], [second_epoch], atol=1e-3)
+
+
+def test_a_step_exchanges_rows_not_the_split_table(report):
+    model = report["model"]
+    assert model["content_sharding"] == ["model", None]
+    rows, width = report["samples"], 20
+    table_arrays = [
+        shape
+        for collective in model["collectives"]
+        for shape in collective["shapes"]
+        if shape and shape[-1] == width
+    ]
+    # The batch's rows (12 a batch shard, 24 a batch) travel; no array of a table's shard
+    # (60 rows) or more does. The one other 20-wide array is a weight's (32 x 20) gradient.
+    assert {(12, width), (24, width)} & set(map(tuple, table_arrays)), model["collectives"]
+    assert max(shape[0] for shape in table_arrays) < rows // 2
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_two_processes_of_two_devices_equal_one_of_four(report, tmp_path):
+    env = dict(child_env(), XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    env["PYTHONPATH"] = str(Path(__file__).parents[1])
+    child = Path(__file__).parents[1] / "process_child.py"
+    port = str(free_port())
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(child), str(index), port, str(tmp_path / f"{index}.json")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(2)
+    ]
+    try:
+        errors = [process.communicate(timeout=600)[1] for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+    assert [process.returncode for process in processes] == [0, 0], errors[0][-3000:]
+    reports = [json.loads((tmp_path / f"{index}.json").read_text()) for index in range(2)]
+    assert [r["devices"] for r in reports] == [[4, 2], [4, 2]]
+    assert [r["split"] for r in reports] == [[4, 2, 0], [4, 2, 1]]
+    for process in reports:
+        assert "writes from one process; this distribution has 2" in process["checkpoint_refusal"]
+    # One seed agreed by all: `keras.distribution.initialize` seeds every process alike.
+    assert reports[0]["unseeded_shuffle_seed"] == reports[1]["unseeded_shuffle_seed"]
+    for process in reports:
+        np.testing.assert_allclose(
+            process["step_loss"], report["data"]["step_loss"], rtol=LOSS_RTOL
+        )
+        np.testing.assert_allclose(
+            process["epoch_loss"], report["data"]["epoch_losses"][0], atol=1e-3
+        )
+
+
+def test_keras_lord_train_on_four_devices(tmp_path):
+    from keras_lord.data import SyntheticObjects
+
+    SyntheticObjects(num_classes=4, num_azimuths=6, num_elevations=2, seed=1).data().save_npz(
+        tmp_path / "objects.npz"
+    )
+    command = [sys.executable, "-m", "keras_lord.cli", "train", "objects.npz", "--out", "run"]
+    command += ["--epochs", "1", "--encoder-epochs", "1", "--batch-size", "12"]
+    command += ["--perceptual-layers", "block1_conv2", "--distribution", "model"]
+    env = dict(child_env(), XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Training on 4 devices (--distribution model)" in result.stdout
+    run = tmp_path / "run"
+    assert len((run / "stage1_log.csv").read_text().splitlines()) == 2
+    assert sorted(path.name for path in (run / "grids").iterdir()) == [
+        "stage1_translations_epoch_0001.png",
+        "stage2_translations_epoch_0001.png",
+    ]
+    import keras_lord
+
+    model = keras_lord.load(run / "model.keras")
+    data = SyntheticObjects(num_classes=4, num_azimuths=6, num_elevations=2, seed=1).data()
+    images = model.translate(data.images[:3], data.images[3:6])
+    assert images.shape == (3, 32, 32, 3) and np.all(np.isfinite(images))
