@@ -8,7 +8,8 @@ starts from the same seed:
   (`ModelParallel` on a 2 x 2 mesh, the content table's rows split with
   `keras_lord.distribution.layout_map`) each take one step on one batch;
 - `none` and `data` train two epochs, writing a `ResumableCheckpoint` after the first;
-- the collectives of a `model` step are read from its compiled program;
+- the collectives of a `model` step are read from its compiled program, and a content
+  table of 121 rows, which its 2 row shards cannot split, is refused;
 - `model` (4 devices) resumes the checkpoint of `none` (1 device), and a new `none` that
   of `data` (4 devices), each for the second epoch.
 
@@ -93,6 +94,11 @@ def main(output, work):
             for c in keras_lord.distribution.step_communication(trainer, first)
         ],
     }
+    try:
+        tiny_trainer(data, num_samples=121)
+        results["uneven_rows_refusal"] = None
+    except ValueError as error:
+        results["uneven_rows_refusal"] = str(error)
     history = trainer.fit(
         inputs,
         batch_size=BATCH,

@@ -24,8 +24,9 @@ Each backend module provides the same names:
 - What runs faster on this backend, for the layers and settings that depend on it:
   `overhanging_kernels_as_matmul()` (`PatchMatmulConv2D`), `upsampled_convolution_form()`
   (`UpsampleConv2D`), `blocked_convolutions_can_pay()` (`SpaceToDepthConv2D`),
-  `native_cpu_bfloat16()` (`precision="auto"`) and `jaxlib_compiles_convolutions()`
-  (`keras_lord.utils.cpu.prefer_xla_eigen_convolutions`).
+  `native_cpu_bfloat16()` and `accelerator_bfloat16()` (`precision="auto"`), and
+  `accelerator_names()` (the machine's measured choices are kept per device), and
+  `jaxlib_compiles_convolutions()` (`keras_lord.utils.cpu.prefer_xla_eigen_convolutions`).
 
 Everything else in keras-lord is `keras.ops`. Private Keras API lives in `keras_compat`.
 """
@@ -42,6 +43,8 @@ if BACKEND == "tensorflow":
     )
     from keras_lord.backend.tensorflow import (
         OUT_OF_MEMORY_ERRORS,
+        accelerator_bfloat16,
+        accelerator_names,
         adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
@@ -69,6 +72,8 @@ elif BACKEND == "jax":
         upsampled_convolution_form,
     )
     from keras_lord.backend.jax import (
+        accelerator_bfloat16,
+        accelerator_names,
         adversarial_train_step,
         check_rowwise_supported,
         compiled_train_step,
@@ -83,6 +88,8 @@ elif BACKEND == "jax":
 else:
     from keras_lord.backend.generic import (
         OUT_OF_MEMORY_ERRORS,
+        accelerator_bfloat16,
+        accelerator_names,
         adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
@@ -105,6 +112,8 @@ else:
 __all__ = [
     "BACKEND",
     "OUT_OF_MEMORY_ERRORS",
+    "accelerator_bfloat16",
+    "accelerator_names",
     "adversarial_train_step",
     "blocked_convolutions_can_pay",
     "check_rowwise_supported",

@@ -238,6 +238,27 @@ def blocked_convolutions_can_pay() -> bool:
     return False
 
 
+def accelerator_names() -> list:
+    """The accelerators this backend computes on, as keras-lord can tell them.
+
+    Returns:
+        `[]`: keras-lord reads no accelerator of this backend.
+
+    """
+    return []
+
+
+def accelerator_bfloat16() -> bool | None:
+    """Whether this backend's accelerators compute bfloat16 natively.
+
+    Returns:
+        `None`: keras-lord reads no accelerator of this backend; `precision="auto"` goes
+        by the CPU.
+
+    """
+    return None
+
+
 def native_cpu_bfloat16() -> bool:
     """Whether this backend computes the networks faster in bfloat16 on this CPU.
 

@@ -9,6 +9,40 @@ import keras
 
 from keras_lord.backend import keras_compat
 from keras_lord.backend.generic import fit_inputs, gather_rows, scatter_rows
+from keras_lord.utils.accelerators import capability_of, computes_bfloat16
+
+
+def accelerator_names() -> list:
+    """The accelerators JAX computes on, e.g. `["gpu:NVIDIA H100 80GB HBM3"]`.
+
+    Returns:
+        One `platform:kind` per device; empty where JAX computes on the CPU.
+
+    """
+    return [
+        f"{device.platform}:{device.device_kind}"
+        for device in jax.devices()
+        if device.platform != "cpu"
+    ]
+
+
+def accelerator_bfloat16() -> bool | None:
+    """Whether the accelerators JAX computes on compute bfloat16 natively.
+
+    Returns:
+        `None` where JAX computes on the CPU; otherwise whether every device does
+        (`keras_lord.utils.accelerators.computes_bfloat16`).
+
+    """
+    devices = jax.devices()
+    if all(device.platform == "cpu" for device in devices):
+        return None
+    return all(
+        computes_bfloat16(
+            device.platform, capability_of(getattr(device, "compute_capability", None))
+        )
+        for device in devices
+    )
 
 
 def check_rowwise_supported() -> None:
@@ -239,6 +273,8 @@ def jaxlib_compiles_convolutions() -> bool:
 
 
 __all__ = [
+    "accelerator_bfloat16",
+    "accelerator_names",
     "adversarial_train_step",
     "check_rowwise_supported",
     "compiled_train_step",

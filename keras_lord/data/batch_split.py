@@ -54,6 +54,10 @@ class BatchSplit:
             )
 
 
+# The split of a training without a distribution: whole batches, one process.
+UNSPLIT = BatchSplit()
+
+
 def current_batch_split() -> BatchSplit:
     """The split of the distribution set with `keras.distribution.set_distribution`.
 
@@ -79,7 +83,3 @@ def current_batch_split() -> BatchSplit:
         process_slices=int(slices),
         process_slice=int(distribution.data_shard_id),
     )
-
-
-# The split of a training without a distribution: whole batches, one process.
-UNSPLIT = BatchSplit()

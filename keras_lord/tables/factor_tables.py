@@ -54,6 +54,33 @@ def check_attributes(attributes: Mapping[str, int] | None) -> dict:
     return checked
 
 
+def _check_row_split(row_counts: dict) -> None:
+    """Raises if the distribution set splits a table's rows unevenly over its devices.
+
+    JAX places an array split over `k` devices only if each gets the same number of rows;
+    its own error names neither the table nor a way out.
+    """
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return
+    mesh = distribution.device_mesh
+    for factor, rows in row_counts.items():
+        layout = distribution.get_tensor_layout(
+            f"{FACTOR_TABLE_NAMES.format(factor=factor)}/embeddings"
+        )
+        if layout is None or not layout.axes or layout.axes[0] is None:
+            continue
+        shards = mesh.shape[list(mesh.axis_names).index(layout.axes[0])]
+        if rows % shards:
+            raise ValueError(
+                f"The {factor} table's {rows} rows do not split evenly over the {shards} "
+                f"devices of the mesh axis {layout.axes[0]!r} its layout splits them over. "
+                f"Keep that table whole on every device (`--distribution data`, or leave "
+                f"{factor!r} out of `layout_map(tables=...)`), or use a number of devices "
+                f"that divides {rows}."
+            )
+
+
 @keras.saving.register_keras_serializable(package="keras_lord")
 class FactorTables(keras.layers.Layer):
     """LORD's latent tables, one per factor, behind one interface.
@@ -161,10 +188,12 @@ class FactorTables(keras.layers.Layer):
             The `FactorTables`.
 
         Raises:
-            ValueError: for bad attribute names or counts, or another regularisation.
+            ValueError: for bad attribute names or counts, another regularisation, or a
+                table whose rows the distribution set splits unevenly over its devices.
 
         """
         attributes = check_attributes(attributes)
+        _check_row_split({CLASS_FACTOR: num_classes, CONTENT_FACTOR: num_samples, **attributes})
         regularizer = get_content_regularizer(content_regularization)
         noise_std, content_decay = regularizer.strengths(noise_std, content_decay)
         content_table = regularizer.content_table(

@@ -24,6 +24,7 @@ from keras_lord.trainers.trainer_inference import TrainerInference
 from keras_lord.trainers.trainer_parts import TrainerParts
 from keras_lord.trainers.trainer_stages import TrainerStages
 from keras_lord.utils.checks import positive_integer
+from keras_lord.utils.cpu import release_xla_flags
 from keras_lord.utils.deprecation import moved_names
 from keras_lord.utils.files import atomic_keras_save
 
@@ -211,6 +212,8 @@ class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting,
         self.objective = OBJECTIVES[stage]()
         self.objective.configure(self)
         self.built = True
+        # Its weights exist, so JAX has started and read XLA's flags: children need not.
+        release_xla_flags()
 
     # ---------------------------------------------------------------- the parts
 

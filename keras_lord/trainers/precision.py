@@ -10,11 +10,13 @@ PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
 def native_bfloat16() -> bool:
     """Whether this machine computes keras-lord's networks faster in bfloat16.
 
-    True on a GPU or TPU, and on a CPU where the backend's kernels compute bfloat16
-    natively (`keras_lord.backend.native_cpu_bfloat16`: under TensorFlow, a CPU with
-    AVX512-BF16 or AMX whose oneDNN kernels are not limited below them). There mixed
-    bfloat16 runs LORD's steps markedly faster than float32; a CPU without those
-    instructions emulates bfloat16, more slowly (`docs/performance.md` has the figures).
+    True on a TPU or a GPU that computes bfloat16 in its tensor cores (NVIDIA compute
+    capability 8.0 or later: `keras_lord.backend.accelerator_bfloat16`; not a V100 or a
+    T4), and on a CPU where the backend's kernels compute bfloat16 natively
+    (`keras_lord.backend.native_cpu_bfloat16`: under TensorFlow, a CPU with AVX512-BF16
+    or AMX whose oneDNN kernels are not limited below them). There mixed bfloat16 runs
+    LORD's steps markedly faster than float32; elsewhere it is emulated, more slowly
+    (`docs/performance.md` has the CPU figures).
 
     Returns:
         Whether `precision="auto"` picks bfloat16.
@@ -25,7 +27,10 @@ def native_bfloat16() -> bool:
     ```
 
     """
-    return not runs_on_cpu() or backend.native_cpu_bfloat16()
+    if runs_on_cpu():
+        return backend.native_cpu_bfloat16()
+    # An accelerator the backend cannot describe gets the float32 it surely computes.
+    return bool(backend.accelerator_bfloat16())
 
 
 def choose_precision(precision: str) -> str:
@@ -52,7 +57,8 @@ def choose_precision(precision: str) -> str:
             return "bfloat16"
         print(
             "keras-lord: precision float32: this machine has no native bfloat16 "
-            "(AVX512-BF16 or AMX under TensorFlow, or a GPU), where bfloat16 would be slower"
+            "(AVX512-BF16 or AMX under TensorFlow, a GPU of compute capability 8.0 or "
+            "later, or a TPU), where bfloat16 would be slower"
         )
         return "float32"
     if precision not in PRECISIONS:

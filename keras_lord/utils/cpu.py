@@ -12,6 +12,8 @@ XLA_EIGEN_CONVOLUTIONS_FLAG = "--xla_cpu_experimental_ynn_fusion_type=-individua
 # The jaxlib releases whose XLA knows that flag, which came with YNNPACK in 0.8.3: an unknown
 # flag in XLA_FLAGS aborts the process, so releases not checked are left alone.
 JAXLIB_RELEASES_WITH_YNNPACK_FLAG = ((0, 8, 3), (0, 11, 0))
+# The flags keras-lord put into XLA_FLAGS, until `release_xla_flags` takes them out.
+_ADDED_XLA_FLAGS = []
 # The instructions that compute in bfloat16 natively, where `precision="auto"` may pick it.
 NATIVE_BFLOAT16_FEATURES = ("avx512_bf16", "amx_bf16")
 
@@ -198,7 +200,7 @@ def prefer_xla_eigen_convolutions() -> bool:
     stage-1 step ran faster with Eigen's kernels, most of all on CPUs that offer only AVX2
     (`docs/performance.md`). This appends `XLA_EIGEN_CONVOLUTIONS_FLAG` to `XLA_FLAGS`,
     which XLA reads once, when JAX starts its first backend; `import keras_lord` calls it
-    first.
+    first, and `release_xla_flags` takes it out again once JAX has started.
 
     Returns:
         Whether the flag was added: not when jaxlib's XLA does not compile the networks'
@@ -232,4 +234,40 @@ def prefer_xla_eigen_convolutions() -> bool:
     if getattr(xla_bridge, "backends_are_initialized", lambda: True)():
         return False
     os.environ["XLA_FLAGS"] = f"{flags} {XLA_EIGEN_CONVOLUTIONS_FLAG}".strip()
+    _ADDED_XLA_FLAGS.append(XLA_EIGEN_CONVOLUTIONS_FLAG)
+    return True
+
+
+def release_xla_flags() -> bool:
+    """Takes the flag `prefer_xla_eigen_convolutions` added back out of `XLA_FLAGS`.
+
+    Once JAX has started, XLA has read its flags for good; left in the environment, the
+    flag would pass to every child process, whatever its backend, device or jaxlib (and an
+    XLA that does not know it aborts). `LordTrainer` calls this once it is built, when JAX
+    has started.
+
+    Returns:
+        Whether the flag was taken out: not before JAX has started, nor when keras-lord
+        added none.
+
+    Example:
+    ```python
+    keras_lord.utils.cpu.release_xla_flags()
+    ```
+
+    """
+    if not _ADDED_XLA_FLAGS:
+        return False
+    from jax._src import xla_bridge
+
+    if not getattr(xla_bridge, "backends_are_initialized", lambda: False)():
+        return False
+    remaining = [
+        flag for flag in os.environ.get("XLA_FLAGS", "").split() if flag not in _ADDED_XLA_FLAGS
+    ]
+    _ADDED_XLA_FLAGS.clear()
+    if remaining:
+        os.environ["XLA_FLAGS"] = " ".join(remaining)
+    else:
+        os.environ.pop("XLA_FLAGS", None)
     return True

@@ -57,7 +57,10 @@ def _cpu_model() -> str:
 
 
 def machine_description() -> dict:
-    """What a measured choice depends on: CPU, cores, backend and its kernel settings.
+    """What a measured choice depends on: devices, CPU, cores, backend, kernel settings.
+
+    A GPU's choices are not a CPU's, nor another GPU's: the accelerators the backend
+    computes on are part of it.
 
     Returns:
         A JSON-serialisable dict; two processes with equal descriptions share choices.
@@ -74,7 +77,10 @@ def machine_description() -> dict:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count()
+    from keras_lord.backend import accelerator_names
+
     return {
+        "accelerators": accelerator_names(),
         "cpu": _cpu_model(),
         "cpu_flags": hashlib.sha1(" ".join(sorted(cpu_flags())).encode()).hexdigest()[:12],
         "cores": cores,

@@ -156,3 +156,9 @@ def test_keras_lord_train_on_four_devices(tmp_path):
     data = SyntheticObjects(num_classes=4, num_azimuths=6, num_elevations=2, seed=1).data()
     images = model.translate(data.images[:3], data.images[3:6])
     assert images.shape == (3, 32, 32, 3) and np.all(np.isfinite(images))
+
+
+def test_a_table_whose_rows_do_not_split_is_refused(report):
+    message = report["uneven_rows_refusal"]
+    assert message.startswith("The content table's 121 rows do not split evenly over the 2")
+    assert "--distribution data" in message

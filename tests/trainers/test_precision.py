@@ -73,3 +73,36 @@ def test_auto_precision_is_bfloat16_only_where_it_is_native(tiny_data, monkeypat
     # Explicit choices are kept, and said nothing about.
     assert choose_precision("bfloat16") == "bfloat16"
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "platform, capability, native",
+    [
+        ("tpu", None, True),
+        ("gpu", (8, 0), True),  # A100
+        ("gpu", (9, 0), True),  # H100
+        ("gpu", (7, 0), False),  # V100
+        ("gpu", (7, 5), False),  # T4
+        ("gpu", None, False),  # capability unknown: float32
+        ("rocm", None, False),
+    ],
+)
+def test_bfloat16_where_the_accelerator_computes_it(platform, capability, native):
+    from keras_lord.utils.accelerators import computes_bfloat16
+
+    assert computes_bfloat16(platform, capability) is native
+
+
+def test_capabilities_as_jax_reports_them():
+    from keras_lord.utils.accelerators import capability_of
+
+    assert capability_of("8.6") == (8, 6) and capability_of("9") == (9, 0)
+    assert capability_of(None) is None
+
+
+def test_a_cpu_machine_goes_by_its_cpu():
+    from keras_lord import backend
+    from keras_lord.trainers.precision import native_bfloat16
+
+    assert backend.accelerator_bfloat16() is None
+    assert native_bfloat16() is backend.native_cpu_bfloat16()

@@ -46,7 +46,9 @@ expected = sum(
     for dy in range(3)
     for dx in range(3)
 )
-print(json.dumps({"flags": flags, "error": float(np.abs(computed - expected).max())}))
+error = float(np.abs(computed - expected).max())
+keras_lord.utils.cpu.release_xla_flags()
+print(json.dumps({"flags": flags, "error": error, "released": os.environ.get("XLA_FLAGS")}))
 """
 
 
@@ -67,6 +69,8 @@ def test_keras_lord_sends_xla_convolutions_to_eigen_before_jax_starts():
     else:
         assert report["flags"] is None
     assert report["error"] < 1e-4
+    # Once JAX has started, child processes no longer inherit the flag.
+    assert report["released"] is None
 
 
 @JAX_SESSION_ONLY
@@ -77,9 +81,10 @@ def test_other_xla_flags_are_kept_and_a_users_choice_of_convolutions_wins():
             "--xla_cpu_enable_fast_math=false",
             XLA_EIGEN_CONVOLUTIONS_FLAG,
         ]
+        assert report["released"] == "--xla_cpu_enable_fast_math=false"
     own_choice = "--xla_cpu_experimental_ynn_fusion_type=individual_convolution"
     report = process_report(xla_flags=own_choice)
-    assert report["flags"] == own_choice
+    assert report["flags"] == report["released"] == own_choice
     assert report["error"] < 1e-4
 
 
@@ -106,3 +111,11 @@ def test_xla_flags_are_left_alone_where_they_would_not_help_or_not_be_read(case)
 def test_jaxlib_release_reads_the_numeric_parts_of_the_version(monkeypatch, version, release):
     monkeypatch.setattr(cpu.importlib.metadata, "version", lambda name: version)
     assert jaxlib_release() == release
+
+
+@JAX_SESSION_ONLY
+def test_a_built_trainer_leaves_children_no_xla_flag(tiny_data):
+    from conftest import tiny_trainer
+
+    tiny_trainer(tiny_data)
+    assert XLA_EIGEN_CONVOLUTIONS_FLAG not in os.environ.get("XLA_FLAGS", "")
