@@ -9,6 +9,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+# First: keras-lord chooses TensorFlow's CPU kernels (oneDNN on AVX2), which TensorFlow reads
+# once, when `import keras` imports it.
+import keras_lord  # noqa: F401
+
+# isort: split
 import keras
 import numpy as np
 import pytest

@@ -54,14 +54,16 @@ def test_tensorflow_computes_bfloat16_natively_only_where_onednn_may(monkeypatch
 
 
 @pytest.mark.parametrize("native", [True, False])
-def test_auto_precision_asks_the_backend_on_a_cpu(monkeypatch, native):
+def test_auto_precision_asks_the_cpu_or_the_accelerator(monkeypatch, native):
     from keras_lord.trainers import precision
 
     monkeypatch.setattr(precision, "runs_on_cpu", lambda: True)
     monkeypatch.setattr(backend, "native_cpu_bfloat16", lambda: native)
     assert precision.native_bfloat16() == native
+    # Off the CPU the accelerator decides, whatever the CPU computes.
     monkeypatch.setattr(precision, "runs_on_cpu", lambda: False)
-    assert precision.native_bfloat16()
+    monkeypatch.setattr(backend, "accelerator_bfloat16", lambda: not native)
+    assert precision.native_bfloat16() == (not native)
 
 
 def same_weights(layer, reference, input_shape, reference_input_shape=None):
