@@ -1,16 +1,24 @@
 """One of two processes that train a tiny trainer together with JAX on localhost.
 
 Run by `tests/distribution/test_multi_device.py`: each process has 2 virtual CPU devices
-(`XLA_FLAGS`), joins the other through `keras.distribution.initialize`, and trains with
-`DataParallel` over all 4 devices what `distributed_child.py` trains as `data` on 4 devices
-of one process: one step on one batch, then one epoch. Prints nothing; writes its losses,
-its share of the batch, the batch order a trainer without a seed would draw, and how a
-`ResumableCheckpoint` refuses to write from several processes.
+(`XLA_FLAGS`), joins the other through `keras.distribution.initialize`, and trains with the
+layout of `keras-lord train --distribution model` over all 4 devices: each device trains on
+its share of each batch and holds a quarter of the content table's rows, so no process
+holds the table whole. Prints nothing; writes a JSON report.
 
-Usage: python process_child.py PROCESS_ID PORT OUTPUT.json
+- `train`: one step on one batch and one epoch, as `distributed_child.py` trains them on 4
+  devices of one process, then the report (its share of the batch, the batch order a
+  trainer without a seed would draw); then 3 epochs with a `ResumableCheckpoint` in
+  CHECKPOINT, during which process 1 is killed (SIGKILL) as the third epoch begins.
+- `resume`: a new trainer resumes that checkpoint for the third epoch. With PROCESS_ID
+  `alone`, one process on 4 devices resumes it, without `keras.distribution.initialize`.
+
+Usage: python process_child.py MODE PROCESS_ID PORT OUTPUT.json CHECKPOINT
 """
 
 import json
+import os
+import signal
 import sys
 
 import jax
@@ -22,36 +30,51 @@ import keras_lord
 from keras_lord.callbacks import ResumableCheckpoint
 from keras_lord.data import SyntheticObjects
 
+EPOCHS = 3
 
-def main(process_id, port, output):
-    keras.distribution.initialize(
-        job_addresses=f"127.0.0.1:{port}", num_processes=2, process_id=int(process_id)
-    )
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
+
+def kill_process_1_at_the_third_epoch(epoch, logs):
+    if epoch == EPOCHS - 1 and jax.process_index() == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main(mode, process_id, port, output, checkpoint_folder):
+    if process_id != "alone":
+        keras.distribution.initialize(
+            job_addresses=f"127.0.0.1:{port}", num_processes=2, process_id=int(process_id)
+        )
+    layout = keras_lord.distribution.DISTRIBUTION_CHOICES.get("model")
+    keras.distribution.set_distribution(layout.make(jax.devices()))
     data = SyntheticObjects(num_classes=5, num_azimuths=12, num_elevations=2, seed=5).data()
     inputs = data.inputs()
-    first = {key: value[:BATCH] for key, value in inputs.items()}
     trainer = tiny_trainer(data, content_dim=CONTENT_DIM)
     trainer.compile()
+    checkpoint = ResumableCheckpoint(checkpoint_folder)
+    if mode == "resume":
+        history = trainer.fit(
+            inputs, batch_size=BATCH, epochs=EPOCHS, callbacks=[checkpoint], verbose=0
+        )
+        report = {"resumed_epochs": history.epoch, "resumed_loss": history.history["loss"]}
+        with open(output, "w") as file:
+            json.dump(report, file)
+        return
+    first = {key: value[:BATCH] for key, value in inputs.items()}
     step = trainer.fit(first, batch_size=BATCH, epochs=1, verbose=0).history["loss"]
     epoch = trainer.fit(inputs, batch_size=BATCH, epochs=1, verbose=0).history["loss"]
-    try:
-        checkpoint = ResumableCheckpoint(f"{output}.checkpoint")
-        trainer.fit(inputs, batch_size=BATCH, epochs=2, callbacks=[checkpoint], verbose=0)
-        refusal = None
-    except ValueError as error:
-        refusal = str(error)
     split = keras_lord.distribution.current_batch_split()
+    content = trainer.tables.tables["content"].embeddings.value
     report = {
         "devices": [len(jax.devices()), len(jax.local_devices())],
         "split": [split.devices, split.process_slices, split.process_slice],
+        "content_rows_here": sum(shard.data.shape[0] for shard in content.addressable_shards),
         "step_loss": step[0],
         "epoch_loss": epoch[0],
         "unseeded_shuffle_seed": tiny_trainer(data, seed=None).shuffle_seed,
-        "checkpoint_refusal": refusal,
     }
     with open(output, "w") as file:
         json.dump(report, file)
+    killer = keras.callbacks.LambdaCallback(on_epoch_begin=kill_process_1_at_the_third_epoch)
+    trainer.fit(inputs, batch_size=BATCH, epochs=EPOCHS, callbacks=[checkpoint, killer], verbose=0)
 
 
 if __name__ == "__main__":

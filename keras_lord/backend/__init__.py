@@ -20,6 +20,9 @@ Each backend module provides the same names:
   `time_input_gradients(...)`: both ways timed on one shape (`None` where there is one way),
   and `time_convolutions(candidates, ...)`: any ways of one convolution timed (`None` where
   keras-lord times nothing).
+- Several processes training together (JAX): `process_index()`, `values_of_processes(v)`,
+  `wait_for_processes(name)`, and `checkpoint_restore_targets(variables)`, what Orbax
+  restores a `ResumableCheckpoint`'s arrays as.
 - `OUT_OF_MEMORY_ERRORS`: the backend's own out-of-memory errors (beyond `MemoryError`).
 - What runs faster on this backend, for the layers and settings that depend on it:
   `overhanging_kernels_as_matmul()` (`PatchMatmulConv2D`), `upsampled_convolution_form()`
@@ -37,9 +40,13 @@ BACKEND = keras.backend.backend()
 
 if BACKEND == "tensorflow":
     from keras_lord.backend.generic import (
+        checkpoint_restore_targets,
         compiled_train_step,
         jaxlib_compiles_convolutions,
         overhanging_kernels_as_matmul,
+        process_index,
+        values_of_processes,
+        wait_for_processes,
     )
     from keras_lord.backend.tensorflow import (
         OUT_OF_MEMORY_ERRORS,
@@ -76,14 +83,18 @@ elif BACKEND == "jax":
         accelerator_names,
         adversarial_train_step,
         check_rowwise_supported,
+        checkpoint_restore_targets,
         compiled_train_step,
         fit_inputs,
         gather_rows,
         jaxlib_compiles_convolutions,
         overhanging_kernels_as_matmul,
+        process_index,
         row_gradient_train_step,
         scatter_rows,
         squared_input_gradient_norms,
+        values_of_processes,
+        wait_for_processes,
     )
 else:
     from keras_lord.backend.generic import (
@@ -93,6 +104,7 @@ else:
         adversarial_train_step,
         blocked_convolutions_can_pay,
         check_rowwise_supported,
+        checkpoint_restore_targets,
         compiled_train_step,
         fit_inputs,
         forward_gradient_convolution,
@@ -101,12 +113,15 @@ else:
         native_cpu_bfloat16,
         native_input_gradient_is_slow,
         overhanging_kernels_as_matmul,
+        process_index,
         row_gradient_train_step,
         scatter_rows,
         squared_input_gradient_norms,
         time_convolutions,
         time_input_gradients,
         upsampled_convolution_form,
+        values_of_processes,
+        wait_for_processes,
     )
 
 __all__ = [
@@ -117,6 +132,7 @@ __all__ = [
     "adversarial_train_step",
     "blocked_convolutions_can_pay",
     "check_rowwise_supported",
+    "checkpoint_restore_targets",
     "compiled_train_step",
     "fit_inputs",
     "forward_gradient_convolution",
@@ -125,10 +141,13 @@ __all__ = [
     "native_cpu_bfloat16",
     "native_input_gradient_is_slow",
     "overhanging_kernels_as_matmul",
+    "process_index",
     "row_gradient_train_step",
     "scatter_rows",
     "squared_input_gradient_norms",
     "time_convolutions",
     "time_input_gradients",
     "upsampled_convolution_form",
+    "values_of_processes",
+    "wait_for_processes",
 ]

@@ -290,3 +290,52 @@ def jaxlib_compiles_convolutions() -> bool:
 
     """
     return False
+
+
+def process_index() -> int:
+    """The index of the running process among those training together.
+
+    Returns:
+        `0`: this backend trains in one process.
+
+    """
+    return 0
+
+
+def values_of_processes(value: int) -> list:
+    """The value each process training together holds, in process order.
+
+    Args:
+        value: this process's value, a whole number.
+
+    Returns:
+        `[value]`: this backend trains in one process.
+
+    """
+    return [value]
+
+
+def wait_for_processes(name: str) -> None:
+    """Returns once every process training together has called it with `name`.
+
+    Args:
+        name: what the processes wait for, the same on all of them.
+
+    """
+
+
+def checkpoint_restore_targets(variables) -> list:
+    """What Orbax restores each variable as: only JAX's arrays carry their devices' layout.
+
+    Args:
+        variables: the variables to restore.
+
+    Raises:
+        ValueError: always; keras-lord's Orbax checkpoints need the JAX backend.
+
+    """
+    raise ValueError(
+        f"Orbax checkpoints of keras-lord need the JAX backend, not "
+        f"{keras.backend.backend()!r}, which trains in one process: use "
+        "`file_format='weights_h5'` (the default there)."
+    )

@@ -6,6 +6,8 @@ Table rows are read and written with `keras.ops` (`generic`).
 import jax
 import jax.numpy as jnp
 import keras
+import numpy as np
+from jax.experimental import multihost_utils
 
 from keras_lord.backend import keras_compat
 from keras_lord.backend.generic import fit_inputs, gather_rows, scatter_rows
@@ -286,3 +288,57 @@ __all__ = [
     "scatter_rows",
     "squared_input_gradient_norms",
 ]
+
+
+def process_index() -> int:
+    """The index of the running process among those training together (`jax.process_index`).
+
+    Returns:
+        0 for the first process (or the only one).
+
+    """
+    return jax.process_index()
+
+
+def values_of_processes(value: int) -> list:
+    """The value each process training together holds, in process order.
+
+    Every process must call this (it is a collective when there are several).
+
+    Args:
+        value: this process's value, a whole number.
+
+    Returns:
+        One whole number per process.
+
+    """
+    if jax.process_count() == 1:
+        return [value]
+    return [int(v) for v in multihost_utils.process_allgather(np.int32(value))]
+
+
+def wait_for_processes(name: str) -> None:
+    """Returns once every process training together has called it with `name`.
+
+    Args:
+        name: what the processes wait for, the same on all of them.
+
+    """
+    if jax.process_count() > 1:
+        multihost_utils.sync_global_devices(name)
+
+
+def checkpoint_restore_targets(variables) -> list:
+    """What Orbax restores each variable as: an array of its shape, dtype and layout.
+
+    Restored onto the variables' own shardings, a checkpoint written on one layout of
+    devices and processes resumes on any other.
+
+    Args:
+        variables: the variables to restore.
+
+    Returns:
+        One `jax.ShapeDtypeStruct` per variable.
+
+    """
+    return [jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=v.value.sharding) for v in variables]

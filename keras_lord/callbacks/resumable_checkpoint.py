@@ -1,12 +1,17 @@
-import glob
 import json
 import os
 import time
 
 import keras
 
-from keras_lord.backend.keras_compat import set_initial_epoch, weights_file_bytes
-from keras_lord.utils.files import atomic_path, remove_partial_files, write_json
+from keras_lord import backend
+from keras_lord.backend.keras_compat import set_initial_epoch
+from keras_lord.callbacks.checkpoint_formats import (
+    CHECKPOINT_FORMATS,
+    WeightsFile,
+    checkpoint_format,
+)
+from keras_lord.utils.files import remove_partial_files, write_json
 from keras_lord.version import __version__
 
 STATE_FILE = "state.json"
@@ -16,16 +21,29 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     """Crash-safe training state: weights, optimiser and epoch, restored by the next `fit`.
 
     At the end of every epoch the model's weights and optimiser state go to a new
-    `epoch_XXXX.weights.h5`, written under a temporary name and renamed into place; then
-    `state.json`, which names the latest complete file, is replaced the same way; older files
-    are removed after that. A crash at any moment therefore leaves a consistent checkpoint.
+    checkpoint, written under a temporary name and renamed into place; then `state.json`,
+    which names the latest complete checkpoint, is replaced the same way; older ones are
+    removed after that. A crash at any moment therefore leaves a consistent checkpoint.
     At the start of `fit` the latest one is loaded and training resumes at the next epoch,
     so finished epochs are never redone or lost. Unlike `keras.callbacks.BackupAndRestore`
     it keeps its files when training ends, so a finished run is not retrained by mistake.
 
-    The weights file follows the model's layer structure. A checkpoint written by a
-    keras-lord version whose models are built from other layers cannot be resumed by this
-    one: `state.json` records the version, and the error names it.
+    Two formats (`keras_lord.callbacks.checkpoint_formats`): `"weights_h5"`, one
+    `epoch_XXXX.weights.h5` as `model.save_weights` writes it, from one process; and
+    `"orbax"` (JAX), one `epoch_XXXX.orbax` folder that every process writes its part of
+    with Orbax, for a `keras.distribution` over several processes or hosts, whose split
+    tables no process holds whole. `"auto"` picks Orbax under several processes. Either
+    resumes on another layout of devices (and Orbax on another number of processes); the
+    format that wrote a checkpoint reads it. Under several processes the folder must be
+    one that all of them see at the same path (a shared file system): the first process
+    writes `state.json`, every process reads it, and they refuse to start if they read
+    different epochs. When a process dies, the others stop with an error once JAX's
+    coordination service misses its heartbeats; started again, all resume from the last
+    checkpoint.
+
+    The checkpoint follows the model's layer structure. One written by a keras-lord
+    version whose models are built from other layers cannot be resumed by this one:
+    `state.json` records the version, and the error names it.
 
     Writing one costs time (a `small` trainer's state is about 90 MB, most of it the frozen
     VGG16; docs/reliability.md): where epochs take seconds, `min_interval_seconds`
@@ -37,14 +55,17 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         directory: folder of the checkpoint files.
         min_interval_seconds: least time between two checkpoints; 0 writes one after every
             epoch.
+        file_format: `"auto"`, `"weights_h5"` or `"orbax"`.
 
     Temporary files of a write that a crash cut off are removed at the start of `fit`.
 
     Raises:
-        ValueError: at the start of `fit`, under a `keras.distribution` of several processes.
+        ValueError: for an unknown `file_format`, or one that cannot run here (Orbax
+            outside JAX, or without `orbax-checkpoint`; weights files under several
+            processes, also checked at the start of `fit`).
         FileNotFoundError: at the start of `fit`, if `state.json` names a missing file.
-        ValueError: at the start of `fit`, if `state.json` is not one keras-lord wrote, or
-            the checkpoint's weights do not fit the model.
+        ValueError: at the start of `fit`, if `state.json` is not one keras-lord wrote,
+            the checkpoint does not fit the model, or processes read different epochs.
 
     Example:
     ```python
@@ -54,14 +75,28 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     """
 
-    def __init__(self, directory: str | os.PathLike, min_interval_seconds: float = 0.0):
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        min_interval_seconds: float = 0.0,
+        file_format: str = "auto",
+    ):
         super().__init__()
         if not min_interval_seconds >= 0:
             raise ValueError(
                 f"`min_interval_seconds` must be 0 or more; got {min_interval_seconds!r}."
             )
+        if file_format != "auto" and file_format not in CHECKPOINT_FORMATS:
+            raise ValueError(
+                f"`file_format` must be one of {['auto', *CHECKPOINT_FORMATS]}; "
+                f"got {file_format!r}."
+            )
+        if file_format != "auto":
+            CHECKPOINT_FORMATS[file_format]().check_usable()
         self.directory = os.fspath(directory)
         self.min_interval_seconds = float(min_interval_seconds)
+        self.file_format = file_format
+        self._format = None
         self._last_write = None
         self._epochs_in_fit = None
 
@@ -90,6 +125,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             if missing:
                 raise KeyError(f"no {missing}")
             int(state["epoch"])
+            # Checkpoints of keras-lord 0.2 and before name a weights file and no format.
+            if state.setdefault("format", WeightsFile.name) not in CHECKPOINT_FORMATS:
+                raise KeyError(f"format {state['format']!r}, which this version cannot read")
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(
                 f"{self.state_path} is not a checkpoint state keras-lord wrote ({error}); "
@@ -98,21 +136,15 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         return state
 
     def on_train_begin(self, logs=None):
-        distribution = keras.distribution.distribution()
-        if distribution is not None and distribution.num_processes > 1:
-            # Keras' weights files are written from arrays each process holds whole; across
-            # processes every one would write the same files, and sharded tables would not
-            # convert at all.
-            raise ValueError(
-                f"ResumableCheckpoint writes from one process; this distribution has "
-                f"{distribution.num_processes}. Train on one host (any number of its "
-                "devices), or without this callback."
-            )
+        self._format = checkpoint_format(self.file_format)
+        self._format.check_usable()
         self._last_write = time.monotonic()
         self._epochs_in_fit = self.params.get("epochs")
-        # A write that a crash cut off leaves its temporary file; the state never names it.
-        remove_partial_files(self.directory)
+        if backend.process_index() == 0:
+            # A write that a crash cut off leaves its temporary file; the state never names it.
+            remove_partial_files(self.directory)
         state = self._read_state()
+        self._check_processes_agree(0 if state is None else int(state["epoch"]))
         if state is None:
             return
         weights_path = os.path.join(self.directory, state["weights"])
@@ -125,16 +157,25 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
         try:
-            self.model.load_weights(weights_path)
+            CHECKPOINT_FORMATS[state["format"]]().read(self.model, weights_path)
         except ValueError as error:
             written_by = state.get("keras_lord_version", "an earlier version (it recorded none)")
             raise ValueError(
                 f"The checkpoint {weights_path} does not fit this model: it was written by "
                 f"keras-lord {written_by} (this is {__version__}) or for a model of another "
                 "configuration. Resume it with the version and settings that wrote it, or "
-                f"remove {self.directory} to start over. Keras said: {error}"
+                f"remove {self.directory} to start over. Reading it said: {error}"
             ) from error
         set_initial_epoch(self.model, int(state["epoch"]))
+
+    def _check_processes_agree(self, epoch):
+        epochs = backend.values_of_processes(epoch)
+        if len(set(epochs)) > 1:
+            raise ValueError(
+                f"The processes read different checkpoints in {self.directory} (epochs "
+                f"{epochs}, by process): it must be one folder that every process sees at "
+                "the same path, on a file system all hosts share."
+            )
 
     def on_train_end(self, logs=None):
         # Keras keeps `_initial_epoch` on the model; a later `fit` (e.g. of stage 2) would
@@ -150,13 +191,13 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self._last_write = time.monotonic()
 
     def _write(self, epoch, logs):
-        name = f"epoch_{epoch + 1:04d}.weights.h5"
-        content = weights_file_bytes(self.model)
+        name = self._format.entry_name(epoch + 1)
         try:
             os.makedirs(self.directory, exist_ok=True)
-            with atomic_path(os.path.join(self.directory, name), suffix=".weights.h5") as path:
-                with open(path, "wb") as file:
-                    file.write(content)
+            self._format.write(self.model, os.path.join(self.directory, name))
+        except TimeoutError:
+            # Another process stopped while they wrote together; its own error says why.
+            raise
         except OSError as error:
             kept = self.completed_epochs()
             raise type(error)(
@@ -166,16 +207,21 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 f"({f'epoch {kept}' if kept else 'none yet'}) is kept: free some space or fix "
                 "the folder's permissions, and run again to resume.",
             ) from error
-        state = {
-            "epoch": epoch + 1,
-            "weights": name,
-            "keras_lord_version": __version__,
-            "logs": _plain(logs),
-        }
-        write_json(self.state_path, state, indent=None)
-        for old in glob.glob(os.path.join(self.directory, "epoch_*.weights.h5")):
-            if os.path.basename(old) != name:
-                os.remove(old)
+        if backend.process_index() == 0:
+            state = {
+                "epoch": epoch + 1,
+                "weights": name,
+                "format": self._format.name,
+                "keras_lord_version": __version__,
+                "logs": _plain(logs),
+            }
+            write_json(self.state_path, state, indent=None)
+            for format_ in CHECKPOINT_FORMATS.values():
+                for old in format_().entries(self.directory):
+                    if os.path.basename(old) != name:
+                        format_().remove(old)
+        # No process runs ahead of the state that names what they wrote together.
+        backend.wait_for_processes(f"keras-lord checkpoint {name}")
 
 
 def _plain(logs):

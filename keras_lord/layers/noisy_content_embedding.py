@@ -111,9 +111,12 @@ class NoisyContentEmbedding(keras.layers.Layer):
             )
         if len(sample_ids) and not 0 <= sample_ids.min() <= sample_ids.max() < self.num_samples:
             raise ValueError(f"Sample ids must lie in [0, {self.num_samples}).")
-        rows = np.array(ops.convert_to_numpy(self.embeddings))
-        rows[sample_ids, : self.dim] = codes
-        self.embeddings.assign(rows)
+        # On the devices: no process need hold the table whole (its rows may be split over
+        # the devices of several hosts).
+        table = self.embeddings.value
+        kept = ops.take(table, sample_ids, axis=0)[:, self.dim :]
+        rows = ops.concatenate([ops.convert_to_tensor(codes, table.dtype), kept], axis=1)
+        self.embeddings.assign(ops.scatter_update(table, sample_ids[:, None], rows))
 
     def save_own_variables(self, store):
         # Keras does not save seed generators; without their state a resumed run would

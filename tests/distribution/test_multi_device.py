@@ -4,6 +4,8 @@ One child process (`distributed_child.py`) trains every variant; the tests read 
 """
 
 import json
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -92,32 +94,77 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def test_two_processes_of_two_devices_equal_one_of_four(report, tmp_path):
-    env = dict(child_env(), XLA_FLAGS="--xla_force_host_platform_device_count=2")
+def process_child(mode, process_id, port, output, checkpoint, devices):
+    env = dict(child_env(), XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
     env["PYTHONPATH"] = str(Path(__file__).parents[1])
     child = Path(__file__).parents[1] / "process_child.py"
-    port = str(free_port())
-    processes = [
-        subprocess.Popen(
-            [sys.executable, str(child), str(index), port, str(tmp_path / f"{index}.json")],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for index in range(2)
-    ]
+    arguments = [mode, str(process_id), port, str(output), str(checkpoint)]
+    return subprocess.Popen(
+        [sys.executable, str(child), *arguments],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(processes, timeout=600):
+    """Waits for the processes (bounded), kills any left; returns their stderr."""
     try:
-        errors = [process.communicate(timeout=600)[1] for process in processes]
+        return [process.communicate(timeout=timeout)[1] for process in processes]
     finally:
         for process in processes:
             process.kill()
-    assert [process.returncode for process in processes] == [0, 0], errors[0][-3000:]
-    reports = [json.loads((tmp_path / f"{index}.json").read_text()) for index in range(2)]
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    """2 processes x 2 devices train, and are resumed after one of them is killed."""
+    folder = tmp_path_factory.mktemp("processes")
+    checkpoint = folder / "checkpoint"
+    port = str(free_port())
+    processes = [
+        process_child("train", i, port, folder / f"{i}.json", checkpoint, 2) for i in (0, 1)
+    ]
+    try:
+        # Process 1 kills itself as the third epoch begins. By then process 0 has written
+        # the state of epoch 2 (processes wait for each other after each checkpoint), and
+        # it waits for process 1 at its next step: it is stopped here.
+        errors = [None, processes[1].communicate(timeout=600)[1]]
+    finally:
+        for process in processes:
+            process.kill()
+    errors[0] = processes[0].communicate()[1]
+    for index in (0, 1):
+        assert (folder / f"{index}.json").exists(), errors[index][-3000:]
+    result = {
+        "train_returncodes": [process.returncode for process in processes],
+        "reports": [json.loads((folder / f"{i}.json").read_text()) for i in (0, 1)],
+        "state": json.loads((checkpoint / "state.json").read_text()),
+        "checkpoint_entries": sorted(path.name for path in checkpoint.iterdir()),
+    }
+    shutil.copytree(checkpoint, folder / "copy")
+    port = str(free_port())
+    resumed = [
+        process_child("resume", i, port, folder / f"resumed_{i}.json", checkpoint, 2)
+        for i in (0, 1)
+    ]
+    errors = finish(resumed)
+    assert [process.returncode for process in resumed] == [0, 0], errors[0][-3000:]
+    alone = process_child("resume", "alone", "0", folder / "alone.json", folder / "copy", 4)
+    error = finish([alone])[0]
+    assert alone.returncode == 0, error[-3000:]
+    result["resumed"] = [json.loads((folder / f"resumed_{i}.json").read_text()) for i in (0, 1)]
+    result["alone"] = json.loads((folder / "alone.json").read_text())
+    return result
+
+
+def test_two_processes_of_two_devices_equal_one_of_four(report, two_processes):
+    reports = two_processes["reports"]
     assert [r["devices"] for r in reports] == [[4, 2], [4, 2]]
     assert [r["split"] for r in reports] == [[4, 2, 0], [4, 2, 1]]
-    for process in reports:
-        assert "writes from one process; this distribution has 2" in process["checkpoint_refusal"]
+    # Each process holds half the content table: its 2 devices' quarters.
+    assert [r["content_rows_here"] for r in reports] == [report["samples"] // 2] * 2
     # One seed agreed by all: `keras.distribution.initialize` seeds every process alike.
     assert reports[0]["unseeded_shuffle_seed"] == reports[1]["unseeded_shuffle_seed"]
     for process in reports:
@@ -127,6 +174,22 @@ def test_two_processes_of_two_devices_equal_one_of_four(report, tmp_path):
         np.testing.assert_allclose(
             process["epoch_loss"], report["data"]["epoch_losses"][0], atol=1e-3
         )
+
+
+def test_a_process_killed_mid_run_resumes_with_the_others(two_processes):
+    assert two_processes["train_returncodes"][1] == -signal.SIGKILL
+    state = two_processes["state"]
+    assert (state["epoch"], state["format"], state["weights"]) == (2, "orbax", "epoch_0002.orbax")
+    # The older checkpoint is gone once the state names the newer one.
+    assert two_processes["checkpoint_entries"] == ["epoch_0002.orbax", "state.json"]
+    resumed = two_processes["resumed"]
+    assert [r["resumed_epochs"] for r in resumed] == [[2], [2]]
+    assert resumed[0]["resumed_loss"] == resumed[1]["resumed_loss"]
+    # The checkpoint of 2 processes, whose table no process held whole, resumed by one
+    # process on the same 4 devices: the same third epoch.
+    alone = two_processes["alone"]
+    assert alone["resumed_epochs"] == [2]
+    np.testing.assert_allclose(alone["resumed_loss"], resumed[0]["resumed_loss"], rtol=LOSS_RTOL)
 
 
 def test_keras_lord_train_on_four_devices(tmp_path):

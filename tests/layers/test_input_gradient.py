@@ -284,12 +284,16 @@ def test_a_lord_step_is_the_same_with_either_input_gradient(tiny_data):
         trainer = tiny_trainer(tiny_data)
         # LORD's small initial content codes: the tolerance below is fp32 rounding of the
         # forms at that scale (codes of 10x the size leave 10x the rounding after an epoch).
+        # Adam divides each gradient by its own size, so an entry whose gradient is near 0
+        # moves by a share of the learning rate that rounding decides: up to 4.4e-5 with
+        # oneDNN's kernels (AVX2), whose sums also vary between runs; a wrong gradient
+        # moves entries by up to the 6e-3 an entry moves in the epoch.
         trainer.compile(content_initialization="random")
         trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
         weights[gradient, form] = [to_numpy(w) for w in trainer.weights]
     for choice in choices[1:]:
         for native, other in zip(weights[choices[0]], weights[choice]):
-            np.testing.assert_allclose(other, native, rtol=1e-4, atol=1e-5, err_msg=str(choice))
+            np.testing.assert_allclose(other, native, rtol=1e-4, atol=1e-3, err_msg=str(choice))
 
 
 @pytest.mark.parametrize("form", ["blocked", "plain", "timed"])

@@ -55,8 +55,13 @@ def test_fit_with_the_cache_ends_where_fit_without_it_does(tiny_data, stage2):
     assert cached.target_features.features is not None and computed.target_features.features is None
     for name, values in computed_history.items():
         np.testing.assert_allclose(cached_history[name], values, rtol=1e-5, atol=1e-7)
+    # The losses above, to 1e-5, check the features and the steps; the weights only that
+    # no update went elsewhere. Adam divides each gradient by its own size: an entry whose
+    # gradient is near 0 moves by a share of the learning rate that float rounding decides
+    # (up to 2.1e-4 with oneDNN's kernels on AVX2, whose sums differ between the two ways
+    # and between runs), against the 1.2e-2 that table entries move in stage 1's 4 steps.
     for after_cached, after_computed in zip(cached.get_weights(), computed.get_weights()):
-        np.testing.assert_allclose(after_cached, after_computed, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(after_cached, after_computed, rtol=1e-4, atol=1e-3)
 
 
 @pytest.mark.filterwarnings("ignore:VGG16 has random weights")

@@ -196,7 +196,12 @@ class CrashAt(keras.callbacks.Callback):
             raise KeyboardInterrupt("simulated crash")
 
 
-def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path):
+# Orbax checkpoints need JAX's arrays; weights files serve every backend.
+FILE_FORMATS = ["weights_h5"] + (["orbax"] if keras.backend.backend() == "jax" else [])
+
+
+@pytest.mark.parametrize("file_format", FILE_FORMATS)
+def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path, file_format):
     inputs = tiny_data.inputs()
     fit_args = dict(batch_size=8, shuffle=False, verbose=0)
 
@@ -207,16 +212,17 @@ def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path):
     directory = tmp_path / "checkpoint"
     crashed = tiny_trainer(tiny_data)
     crashed.compile()
+    checkpoint = ResumableCheckpoint(directory, file_format=file_format)
     with pytest.raises(KeyboardInterrupt):
-        crashed.fit(
-            inputs, epochs=3, callbacks=[ResumableCheckpoint(directory), CrashAt(2)], **fit_args
-        )
+        crashed.fit(inputs, epochs=3, callbacks=[checkpoint, CrashAt(2)], **fit_args)
     state = json.loads((directory / "state.json").read_text())
     assert state["epoch"] == 2 and (directory / state["weights"]).exists()
-    assert len(list(directory.glob("epoch_*.weights.h5"))) == 1
+    assert state["format"] == file_format
+    assert [path.name for path in directory.glob("epoch_*")] == [state["weights"]]
 
     resumed = tiny_trainer(tiny_data)
     resumed.compile()
+    # The format that wrote the checkpoint reads it, whatever the new callback would write.
     history = resumed.fit(inputs, epochs=3, callbacks=[ResumableCheckpoint(directory)], **fit_args)
     assert history.epoch == [2], "only the unfinished epoch runs again"
     resumed_weights = weights_by_path(resumed)
@@ -230,9 +236,18 @@ def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path):
     assert resumed.fit(inputs, epochs=1, **fit_args).epoch == [0], "a later fit starts afresh"
 
 
+def test_checkpoint_formats_are_checked_when_named():
+    with pytest.raises(ValueError, match="`file_format` must be one of.*'orbax'"):
+        ResumableCheckpoint("unused", file_format="npz")
+    if keras.backend.backend() != "jax":
+        with pytest.raises(ValueError, match="need the JAX backend.*'weights_h5'"):
+            ResumableCheckpoint("unused", file_format="orbax")
+
+
 # Keras warns about each part of the saved file that fits no layer or optimizer, then fails.
 @pytest.mark.filterwarnings("ignore:Skipping")
-def test_checkpoint_of_another_model_fails_clearly(tiny_data, tmp_path):
+@pytest.mark.parametrize("file_format", FILE_FORMATS)
+def test_checkpoint_of_another_model_fails_clearly(tiny_data, tmp_path, file_format):
     directory = tmp_path / "checkpoint"
 
     def fit_with_checkpoint(trainer, epochs):
@@ -242,18 +257,19 @@ def test_checkpoint_of_another_model_fails_clearly(tiny_data, tmp_path):
             batch_size=8,
             epochs=epochs,
             verbose=0,
-            callbacks=[ResumableCheckpoint(directory)],
+            callbacks=[ResumableCheckpoint(directory, file_format=file_format)],
         )
 
     fit_with_checkpoint(tiny_trainer(tiny_data), epochs=1)
     state = json.loads((directory / "state.json").read_text())
     assert state["keras_lord_version"] == __version__
-    weights = directory / state["weights"]
-    before = weights.read_bytes()
+    files = sorted(path for path in directory.rglob("*") if path.is_file())
+    before = [path.read_bytes() for path in files]
     # A generator of another width, as a model of another version or setting would be.
     with pytest.raises(ValueError, match="does not fit this model.*remove"):
         fit_with_checkpoint(tiny_trainer(tiny_data, adain_dim=8), epochs=2)
-    assert weights.read_bytes() == before, "the checkpoint is left as it was"
+    assert sorted(path for path in directory.rglob("*") if path.is_file()) == files
+    assert [path.read_bytes() for path in files] == before, "the checkpoint is left as it was"
 
 
 def test_translation_grid_png(tiny_data, tmp_path):
