@@ -10,8 +10,9 @@ holds the table whole. Prints nothing; writes a JSON report.
   devices of one process, then the report (its share of the batch, the batch order a
   trainer without a seed would draw); then 3 epochs with a `ResumableCheckpoint` in
   CHECKPOINT, during which process 1 is killed (SIGKILL) as the third epoch begins.
-- `resume`: a new trainer resumes that checkpoint for the third epoch. With PROCESS_ID
-  `alone`, one process on 4 devices resumes it, without `keras.distribution.initialize`.
+- `resume`: a new trainer resumes that checkpoint for the third epoch and is saved to
+  CHECKPOINT.trainer.keras. With PROCESS_ID `alone`, one process on 4 devices resumes
+  it, without `keras.distribution.initialize`.
 
 Usage: python process_child.py MODE PROCESS_ID PORT OUTPUT.json CHECKPOINT
 """
@@ -54,6 +55,8 @@ def main(mode, process_id, port, output, checkpoint_folder):
         history = trainer.fit(
             inputs, batch_size=BATCH, epochs=EPOCHS, callbacks=[checkpoint], verbose=0
         )
+        # Every process calls `save`; the first writes the file, the split table made whole.
+        trainer.save(f"{checkpoint_folder}.trainer.keras")
         report = {"resumed_epochs": history.epoch, "resumed_loss": history.history["loss"]}
         with open(output, "w") as file:
             json.dump(report, file)

@@ -21,7 +21,8 @@ Each backend module provides the same names:
   and `time_convolutions(candidates, ...)`: any ways of one convolution timed (`None` where
   keras-lord times nothing).
 - Several processes training together (JAX): `process_index()`, `values_of_processes(v)`,
-  `wait_for_processes(name)`, and `checkpoint_restore_targets(variables)`, what Orbax
+  `wait_for_processes(name)`, `held_whole(variables)` (a context in which split tables are
+  whole on every process, for saving), and `checkpoint_restore_targets(variables)`, what Orbax
   restores a `ResumableCheckpoint`'s arrays as.
 - `OUT_OF_MEMORY_ERRORS`: the backend's own out-of-memory errors (beyond `MemoryError`).
 - What runs faster on this backend, for the layers and settings that depend on it:
@@ -42,6 +43,7 @@ if BACKEND == "tensorflow":
     from keras_lord.backend.generic import (
         checkpoint_restore_targets,
         compiled_train_step,
+        held_whole,
         jaxlib_compiles_convolutions,
         overhanging_kernels_as_matmul,
         process_index,
@@ -87,6 +89,7 @@ elif BACKEND == "jax":
         compiled_train_step,
         fit_inputs,
         gather_rows,
+        held_whole,
         jaxlib_compiles_convolutions,
         overhanging_kernels_as_matmul,
         process_index,
@@ -109,6 +112,7 @@ else:
         fit_inputs,
         forward_gradient_convolution,
         gather_rows,
+        held_whole,
         jaxlib_compiles_convolutions,
         native_cpu_bfloat16,
         native_input_gradient_is_slow,
@@ -137,6 +141,7 @@ __all__ = [
     "fit_inputs",
     "forward_gradient_convolution",
     "gather_rows",
+    "held_whole",
     "jaxlib_compiles_convolutions",
     "native_cpu_bfloat16",
     "native_input_gradient_is_slow",

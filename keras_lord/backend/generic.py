@@ -4,6 +4,8 @@ JAX uses its table row access; other backends (e.g. torch) have dense table upda
 The choices of kernels and forms here are the plain ones, which every backend computes.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -339,3 +341,16 @@ def checkpoint_restore_targets(variables) -> list:
         f"{keras.backend.backend()!r}, which trains in one process: use "
         "`file_format='weights_h5'` (the default there)."
     )
+
+
+def held_whole(variables):
+    """A context within which every process holds each of `variables` whole.
+
+    Args:
+        variables: the variables about to be read.
+
+    Returns:
+        A context that changes nothing: this backend trains in one process.
+
+    """
+    return contextlib.nullcontext()

@@ -3,6 +3,8 @@
 Table rows are read and written with `keras.ops` (`generic`).
 """
 
+import contextlib
+
 import jax
 import jax.numpy as jnp
 import keras
@@ -342,3 +344,41 @@ def checkpoint_restore_targets(variables) -> list:
 
     """
     return [jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=v.value.sharding) for v in variables]
+
+
+@contextlib.contextmanager
+def held_whole(variables):
+    """Within it, every process holds each of `variables` whole, so that Keras can save them.
+
+    A table whose rows are split over the devices of several processes cannot be read into
+    one process's memory; within this context it is laid out whole on every device (one
+    collective, each process calling it), and afterwards split again as before. The
+    distribution is unset within, too: Keras' saving builds variables of its own (a blank
+    optimiser), which under a distribution of several processes would wait for the others.
+
+    Args:
+        variables: the variables about to be read.
+
+    Yields:
+        Nothing.
+
+    """
+    if jax.process_count() == 1:
+        yield
+        return
+    replaced = []
+    for variable in variables:
+        value = variable.value
+        if value.is_fully_addressable or value.is_fully_replicated:
+            continue
+        whole = jax.sharding.NamedSharding(value.sharding.mesh, jax.sharding.PartitionSpec())
+        copy = jax.jit(lambda x: x, out_shardings=whole)(value)
+        replaced.append((variable, keras_compat.replace_variable_value(variable, copy)))
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
+        for variable, value in replaced:
+            keras_compat.replace_variable_value(variable, value)

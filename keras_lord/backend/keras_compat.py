@@ -116,6 +116,17 @@ def set_initial_epoch(model: keras.Model, epoch: int | None) -> None:
     model._initial_epoch = epoch
 
 
+def replace_variable_value(variable: keras.Variable, value):
+    """Puts `value` into a JAX variable as it is, bypassing its layout; returns the old value.
+
+    `assign` would lay the value out as the variable's layout says; saving needs it laid
+    out otherwise for a while (`keras_lord.backend.held_whole`).
+    """
+    old = variable._value
+    variable._value = value
+    return old
+
+
 def weights_file_bytes(model: keras.Model) -> bytes:
     """The content of the file `model.save_weights` writes, built in memory.
 

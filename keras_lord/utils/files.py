@@ -6,6 +6,8 @@ import os
 import re
 import tempfile
 
+from keras_lord import backend
+
 # What `atomic_path` names its temporary files: ".<name>.<8 random characters>.partial<suffix>".
 _PARTIAL_FILE = re.compile(r"^\..+\.[a-z0-9_]{8}\.partial(\.[A-Za-z0-9.]+)?$")
 
@@ -46,8 +48,11 @@ def atomic_path(path, suffix: str = ""):
 def atomic_keras_save(save, filepath, overwrite: bool = True, **kwargs) -> None:
     """Runs a Keras `save` into a temporary `.keras` file and renames it into place.
 
+    Under a `keras.distribution` of several processes (JAX) every process calls it and the
+    first writes the file, tables split over their devices made whole for it.
+
     Args:
-        save: the bound `keras.Model.save` to run.
+        save: the bound `keras.Model.save` to run (its model's variables are saved).
         filepath: destination ending in `.keras`.
         overwrite: replace an existing file.
         **kwargs: passed to `save`.
@@ -62,8 +67,17 @@ def atomic_keras_save(save, filepath, overwrite: bool = True, **kwargs) -> None:
         raise ValueError(f"Save LORD models as `.keras` files; got {filepath!r}.")
     if os.path.exists(filepath) and not overwrite:
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
-    with atomic_path(filepath, suffix=".keras") as temporary:
-        save(temporary, **kwargs)
+    model = save.__self__
+    variables = list(model.variables)
+    if getattr(model, "optimizer", None) is not None:
+        variables += list(model.optimizer.variables)
+    # Under several processes (JAX) every one takes part in making split tables whole; the
+    # first writes the file, and none goes on before it is there.
+    with backend.held_whole(variables):
+        if backend.process_index() == 0:
+            with atomic_path(filepath, suffix=".keras") as temporary:
+                save(temporary, **kwargs)
+    backend.wait_for_processes(f"keras-lord save {filepath}")
 
 
 def write_json(path, content, indent: int | None = 2) -> None:

@@ -154,6 +154,7 @@ def two_processes(tmp_path_factory):
     alone = process_child("resume", "alone", "0", folder / "alone.json", folder / "copy", 4)
     error = finish([alone])[0]
     assert alone.returncode == 0, error[-3000:]
+    result["folder"] = folder
     result["resumed"] = [json.loads((folder / f"resumed_{i}.json").read_text()) for i in (0, 1)]
     result["alone"] = json.loads((folder / "alone.json").read_text())
     return result
@@ -190,6 +191,19 @@ def test_a_process_killed_mid_run_resumes_with_the_others(two_processes):
     alone = two_processes["alone"]
     assert alone["resumed_epochs"] == [2]
     np.testing.assert_allclose(alone["resumed_loss"], resumed[0]["resumed_loss"], rtol=LOSS_RTOL)
+
+
+def test_a_trainer_split_over_processes_saves_one_file(two_processes):
+    from keras_lord.saving import load_trainer
+
+    folder = two_processes["folder"]
+    assert [path.name for path in folder.glob(".*partial*")] == []
+    written = load_trainer(folder / "checkpoint.trainer.keras")
+    alone = load_trainer(folder / "copy.trainer.keras")
+    for name in ("class", "content"):
+        np.testing.assert_allclose(
+            written.tables.table(name), alone.tables.table(name), atol=TABLE_ATOL
+        )
 
 
 def test_keras_lord_train_on_four_devices(tmp_path):
