@@ -86,13 +86,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             raise ValueError(
                 f"`min_interval_seconds` must be 0 or more; got {min_interval_seconds!r}."
             )
-        if file_format != "auto" and file_format not in CHECKPOINT_FORMATS:
-            raise ValueError(
-                f"`file_format` must be one of {['auto', *CHECKPOINT_FORMATS]}; "
-                f"got {file_format!r}."
-            )
         if file_format != "auto":
-            CHECKPOINT_FORMATS[file_format]().check_usable()
+            checkpoint_format(file_format).check_usable()
         self.directory = os.fspath(directory)
         self.min_interval_seconds = float(min_interval_seconds)
         self.file_format = file_format
@@ -143,6 +138,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         if backend.process_index() == 0:
             # A write that a crash cut off leaves its temporary file; the state never names it.
             remove_partial_files(self.directory)
+            for format_ in CHECKPOINT_FORMATS.values():
+                for partial in format_().partial_entries(self.directory):
+                    format_().remove(partial)
         state = self._read_state()
         self._check_processes_agree(0 if state is None else int(state["epoch"]))
         if state is None:

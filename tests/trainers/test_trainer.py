@@ -220,11 +220,18 @@ def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path, file_form
     assert state["format"] == file_format
     assert [path.name for path in directory.glob("epoch_*")] == [state["weights"]]
 
+    # What a kill during Orbax's write of epoch 3 would leave: removed at the next start,
+    # and a file keras-lord did not write kept.
+    cut_off = directory / "epoch_0003.orbax.orbax-checkpoint-tmp-1796682718"
+    cut_off.mkdir()
+    (directory / "notes.txt").write_text("mine")
+
     resumed = tiny_trainer(tiny_data)
     resumed.compile()
     # The format that wrote the checkpoint reads it, whatever the new callback would write.
     history = resumed.fit(inputs, epochs=3, callbacks=[ResumableCheckpoint(directory)], **fit_args)
     assert history.epoch == [2], "only the unfinished epoch runs again"
+    assert not cut_off.exists() and (directory / "notes.txt").read_text() == "mine"
     resumed_weights = weights_by_path(resumed)
     assert sum("embedding" in path for path in resumed_weights) == 2
     for path, value in weights_by_path(straight).items():

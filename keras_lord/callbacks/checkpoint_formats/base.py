@@ -64,3 +64,13 @@ class CheckpointFormat:
     def entries(self, directory: str) -> list:
         """The checkpoints of this format in `directory`."""
         return sorted(glob.glob(os.path.join(directory, self.pattern)))
+
+    def partial_entries(self, directory: str) -> list:
+        """What writes of this format that a crash cut off left in `directory`.
+
+        Returns:
+            `[]` here: formats that write through `keras_lord.utils.files.atomic_path`
+            leave files that `remove_partial_files` finds.
+
+        """
+        return []

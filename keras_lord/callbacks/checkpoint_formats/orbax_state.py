@@ -1,5 +1,7 @@
 """Checkpoints written with Orbax by every process, each its own part of every array."""
 
+import glob
+import os
 import shutil
 
 import keras
@@ -29,6 +31,7 @@ class OrbaxState(CheckpointFormat):
             ValueError: naming the way out.
 
         """
+        # Outside JAX this raises, naming the weights file as the way out.
         backend.checkpoint_restore_targets([])
         _orbax()
 
@@ -54,6 +57,11 @@ class OrbaxState(CheckpointFormat):
 
     def remove(self, path: str) -> None:
         shutil.rmtree(path)
+
+    def partial_entries(self, directory: str) -> list:
+        # Orbax writes into `<name>.orbax-checkpoint-tmp-<time>` and renames it when done.
+        pattern = os.path.join(directory, self.pattern + ".orbax-checkpoint-tmp*")
+        return sorted(glob.glob(pattern))
 
 
 def _state_variables(model: keras.Model) -> list:
