@@ -139,8 +139,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             # A write that a crash cut off leaves its temporary file; the state never names it.
             remove_partial_files(self.directory)
             for format_ in CHECKPOINT_FORMATS.values():
-                for partial in format_().partial_entries(self.directory):
-                    format_().remove(partial)
+                for partial in format_.partial_entries(self.directory):
+                    format_.remove(partial)
         state = self._read_state()
         self._check_processes_agree(0 if state is None else int(state["epoch"]))
         if state is None:
@@ -155,7 +155,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
         try:
-            CHECKPOINT_FORMATS[state["format"]]().read(self.model, weights_path)
+            CHECKPOINT_FORMATS[state["format"]].read(self.model, weights_path)
         except ValueError as error:
             written_by = state.get("keras_lord_version", "an earlier version (it recorded none)")
             raise ValueError(
@@ -215,9 +215,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             }
             write_json(self.state_path, state, indent=None)
             for format_ in CHECKPOINT_FORMATS.values():
-                for old in format_().entries(self.directory):
+                for old in format_.entries(self.directory):
                     if os.path.basename(old) != name:
-                        format_().remove(old)
+                        format_.remove(old)
         # No process runs ahead of the state that names what they wrote together.
         backend.wait_for_processes(f"keras-lord checkpoint {name}")
 

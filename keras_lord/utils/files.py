@@ -7,6 +7,7 @@ import re
 import tempfile
 
 from keras_lord import backend
+from keras_lord.utils.model_state import state_variables
 
 # What `atomic_path` names its temporary files: ".<name>.<8 random characters>.partial<suffix>".
 _PARTIAL_FILE = re.compile(r"^\..+\.[a-z0-9_]{8}\.partial(\.[A-Za-z0-9.]+)?$")
@@ -67,13 +68,9 @@ def atomic_keras_save(save, filepath, overwrite: bool = True, **kwargs) -> None:
         raise ValueError(f"Save LORD models as `.keras` files; got {filepath!r}.")
     if os.path.exists(filepath) and not overwrite:
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
-    model = save.__self__
-    variables = list(model.variables)
-    if getattr(model, "optimizer", None) is not None:
-        variables += list(model.optimizer.variables)
     # Under several processes (JAX) every one takes part in making split tables whole; the
     # first writes the file, and none goes on before it is there.
-    with backend.held_whole(variables):
+    with backend.held_whole(state_variables(save.__self__)):
         if backend.process_index() == 0:
             with atomic_path(filepath, suffix=".keras") as temporary:
                 save(temporary, **kwargs)

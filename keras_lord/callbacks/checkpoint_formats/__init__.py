@@ -4,13 +4,12 @@
 wrote its checkpoint, which reads it back.
 """
 
-import keras
-
-from keras_lord.callbacks.checkpoint_formats.base import CheckpointFormat
+from keras_lord.callbacks.checkpoint_formats.base import CheckpointFormat, several_processes
 from keras_lord.callbacks.checkpoint_formats.orbax_state import OrbaxState
 from keras_lord.callbacks.checkpoint_formats.weights_file import WeightsFile
 
-CHECKPOINT_FORMATS = {format_.name: format_ for format_ in (WeightsFile, OrbaxState)}
+# The formats hold no state: one object of each serves every checkpoint.
+CHECKPOINT_FORMATS = {format_.name: format_ for format_ in (WeightsFile(), OrbaxState())}
 
 
 def checkpoint_format(name: str) -> CheckpointFormat:
@@ -27,14 +26,12 @@ def checkpoint_format(name: str) -> CheckpointFormat:
 
     """
     if name == "auto":
-        distribution = keras.distribution.distribution()
-        several = distribution is not None and distribution.num_processes > 1
-        name = OrbaxState.name if several else WeightsFile.name
+        name = OrbaxState.name if several_processes() else WeightsFile.name
     if name not in CHECKPOINT_FORMATS:
         raise ValueError(
             f"`file_format` must be one of {['auto', *CHECKPOINT_FORMATS]}; got {name!r}."
         )
-    return CHECKPOINT_FORMATS[name]()
+    return CHECKPOINT_FORMATS[name]
 
 
 __all__ = [

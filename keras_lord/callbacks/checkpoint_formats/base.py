@@ -6,6 +6,12 @@ import os
 import keras
 
 
+def several_processes() -> bool:
+    """Whether the `keras.distribution` set trains over several processes."""
+    distribution = keras.distribution.distribution()
+    return distribution is not None and distribution.num_processes > 1
+
+
 class CheckpointFormat:
     """One way of writing and reading a model's whole training state in a folder.
 

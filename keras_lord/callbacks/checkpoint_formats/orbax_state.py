@@ -8,6 +8,7 @@ import keras
 
 from keras_lord import backend
 from keras_lord.callbacks.checkpoint_formats.base import CheckpointFormat
+from keras_lord.utils.model_state import state_variables
 
 
 class OrbaxState(CheckpointFormat):
@@ -36,12 +37,12 @@ class OrbaxState(CheckpointFormat):
         _orbax()
 
     def write(self, model: keras.Model, path: str) -> None:
-        values = {_key(index): v.value for index, v in enumerate(_state_variables(model))}
+        values = {_key(index): v.value for index, v in enumerate(state_variables(model))}
         _orbax().save(path, values, overwrite=True)
 
     def read(self, model: keras.Model, path: str) -> None:
         orbax = _orbax()
-        variables = _state_variables(model)
+        variables = state_variables(model)
         saved = orbax.metadata(path).metadata
         expected = {_key(index): (tuple(v.shape), v.dtype) for index, v in enumerate(variables)}
         found = {key: (tuple(leaf.shape), str(leaf.dtype)) for key, leaf in saved.items()}
@@ -62,17 +63,6 @@ class OrbaxState(CheckpointFormat):
         # Orbax writes into `<name>.orbax-checkpoint-tmp-<time>` and renames it when done.
         pattern = os.path.join(directory, self.pattern + ".orbax-checkpoint-tmp*")
         return sorted(glob.glob(pattern))
-
-
-def _state_variables(model: keras.Model) -> list:
-    """The model's variables, then its optimiser's, each once, in their fixed order."""
-    variables, seen = [], set()
-    optimizer_variables = model.optimizer.variables if model.optimizer is not None else []
-    for variable in [*model.variables, *optimizer_variables]:
-        if id(variable) not in seen:
-            seen.add(id(variable))
-            variables.append(variable)
-    return variables
 
 
 def _key(index: int) -> str:

@@ -5,7 +5,7 @@ import os
 import keras
 
 from keras_lord.backend.keras_compat import weights_file_bytes
-from keras_lord.callbacks.checkpoint_formats.base import CheckpointFormat
+from keras_lord.callbacks.checkpoint_formats.base import CheckpointFormat, several_processes
 from keras_lord.utils.files import atomic_path
 
 
@@ -27,12 +27,11 @@ class WeightsFile(CheckpointFormat):
             ValueError: under a `keras.distribution` of several processes.
 
         """
-        distribution = keras.distribution.distribution()
-        if distribution is not None and distribution.num_processes > 1:
+        if several_processes():
             raise ValueError(
                 f"Weights-file checkpoints are written from one process; this distribution "
-                f"has {distribution.num_processes}. Use `file_format='orbax'` (what "
-                "`'auto'` picks there)."
+                f"has {keras.distribution.distribution().num_processes}. Use "
+                "`file_format='orbax'` (what `'auto'` picks there)."
             )
 
     def write(self, model: keras.Model, path: str) -> None:
