@@ -6,7 +6,9 @@ import time
 import keras
 import numpy as np
 
+from keras_lord import backend
 from keras_lord.data import SyntheticObjects
+from keras_lord.distribution.processes import is_first_process, together
 from keras_lord.evaluation import class_identity_accuracy, content_transfer_error, probe_accuracy
 from keras_lord.tables.content_initialization import check_content_initialization
 from keras_lord.training_run import check_run_arguments, train_run
@@ -160,25 +162,23 @@ def run_demo(
     if not 0.0 <= shape_variation <= 1.0:
         raise ValueError(f"`shape_variation` must lie in [0, 1]; got {shape_variation!r}.")
     summary_path = os.path.join(output_dir, SUMMARY_FILE)
-    if os.path.exists(summary_path) and not force:
-        raise FileExistsError(
-            f"{output_dir} holds a finished demo ({summary_path}); pass --force to redo it "
-            "or choose another --out."
-        )
-    if force:
-        # The demo's own files only; the run folder's are `train_run(force=True)`'s to remove.
-        for name in DEMO_OUTPUTS:
-            path = os.path.join(output_dir, name)
-            if os.path.exists(path):
-                os.remove(path)
-    os.makedirs(output_dir, exist_ok=True)
+    together(lambda: _check_unfinished(output_dir, force), f"reading {output_dir}")
+    # Several processes running one demo (JAX) share its folder; the first writes it.
+    backend.wait_for_processes(f"keras-lord demo read {output_dir}")
+    if is_first_process():
+        if force:
+            # The demo's own files only; the run folder's are `train_run(force=True)`'s.
+            for name in DEMO_OUTPUTS:
+                path = os.path.join(output_dir, name)
+                if os.path.exists(path):
+                    os.remove(path)
+        os.makedirs(output_dir, exist_ok=True)
     demo_start = time.perf_counter()
     print(f"keras-lord demo on the {keras.backend.backend()} backend -> {output_dir}")
     print(f"Rendering {num_classes} objects from {num_views} viewpoints")
     objects, train, test = synthetic_split(
         num_classes, num_views, held_out_classes, verbose, shape_variation
     )
-    held_out = np.unique(test.class_ids)
 
     start = time.perf_counter()
     trainer = train_run(
@@ -198,7 +198,46 @@ def run_demo(
         reuse_finished=True,
     )
     seconds = time.perf_counter() - start
+    # Every process scores the whole demo on its own, with the split content table whole.
+    with backend.held_on_this_process(trainer.variables):
+        summary, results = _evaluate(trainer, objects, train, test, output_dir, refine)
+    summary = {
+        "backend": keras.backend.backend(),
+        "train_images": train.num_samples,
+        "held_out_classes": np.unique(test.class_ids).tolist(),
+        "shape_variation": shape_variation,
+        "epochs": epochs,
+        "encoder_epochs": encoder_epochs,
+        "batch_size": batch_size,
+        "latent_learning_rate": latent_learning_rate,
+        "content_initialization": content_initialization,
+        "seed": seed,
+        "train_seconds": round(seconds, 1),
+        # Rendering, both stages, evaluation and grids: the whole demo but its setup.
+        "total_seconds": round(time.perf_counter() - demo_start, 1),
+        **summary,
+        "model": os.path.join(output_dir, "run", "model.keras"),
+    }
+    # Its presence marks the demo finished, so it is never left half-written.
+    if is_first_process():
+        write_json(summary_path, summary)
+    if verbose:
+        print_summary(summary, results, seconds, output_dir)
+    return summary
 
+
+def _check_unfinished(output_dir, force):
+    summary_path = os.path.join(output_dir, SUMMARY_FILE)
+    if os.path.exists(summary_path) and not force:
+        raise FileExistsError(
+            f"{output_dir} holds a finished demo ({summary_path}); pass --force to redo it "
+            "or choose another --out."
+        )
+
+
+def _evaluate(trainer, objects, train, test, output_dir, refine) -> tuple:
+    """The demo's scores and grids: `(summary entries, [(split name, errors), ...])`."""
+    held_out = np.unique(test.class_ids)
     seen = content_transfer_error(trainer.translate, train, num_pairs=256)
     unseen = content_transfer_error(trainer.translate, test, num_pairs=256)
     identity = {
@@ -222,7 +261,8 @@ def run_demo(
     def save_grid(name, translations):
         path = os.path.join(output_dir, name)
         grid = translation_grid(test.images[rows], test.images[columns], translations)
-        save_png(path, grid, 3)
+        if is_first_process():
+            save_png(path, grid, 3)
         return path
 
     grid_path = save_grid(GRID_FILE, trainer.translate(*pairs).reshape(grid_shape))
@@ -247,33 +287,15 @@ def run_demo(
         results.append(("held-out, refined", refined["held_out_classes_transfer_refined"]))
 
     summary = {
-        "backend": keras.backend.backend(),
-        "train_images": train.num_samples,
-        "held_out_classes": held_out.tolist(),
-        "shape_variation": shape_variation,
-        "epochs": epochs,
-        "encoder_epochs": encoder_epochs,
-        "batch_size": batch_size,
-        "latent_learning_rate": latent_learning_rate,
-        "content_initialization": content_initialization,
-        "seed": seed,
-        "train_seconds": round(seconds, 1),
-        # Rendering, both stages, evaluation and grids: the whole demo but its setup.
-        "total_seconds": round(time.perf_counter() - demo_start, 1),
         "seen_classes_transfer": seen,
         "held_out_classes_transfer": unseen,
         "class_identity": identity,
         "class_from_content_codes": leakage,
-        "model": os.path.join(output_dir, "run", "model.keras"),
         "held_out_grid": grid_path,
         "held_out_ground_truth": truth_path,
         **refined,
     }
-    # Its presence marks the demo finished, so it is never left half-written.
-    write_json(summary_path, summary)
-    if verbose:
-        print_summary(summary, results, seconds, output_dir)
-    return summary
+    return summary, results
 
 
 def print_summary(summary, results, train_seconds, output_dir):

@@ -1,5 +1,6 @@
 """Both LORD stages as one resumable run in a folder: what `keras-lord train` does."""
 
+import contextlib
 import hashlib
 import json
 import math
@@ -9,9 +10,15 @@ import time
 import keras
 import numpy as np
 
+from keras_lord import backend
 from keras_lord.backbones.vgg16 import check_vgg16_layers
 from keras_lord.callbacks import FiniteLossGuard, ResumableCheckpoint, TranslationGrid
 from keras_lord.data import LordData
+from keras_lord.distribution.processes import (
+    check_same_on_every_process,
+    is_first_process,
+    together,
+)
 from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
@@ -292,64 +299,43 @@ def train_run(
         "data": data_fingerprint(data),
     }
     run_path = os.path.join(output_dir, RUN_FILE)
-    model_path = os.path.join(output_dir, MODEL_FILE)
-    with RunLock(output_dir):
-        if os.path.exists(run_path):
-            previous = _read_settings(run_path)
-            if previous is not None:
-                # Runs of keras-lord 0.1 recorded no fingerprint of their data, those of
-                # 0.2.0 no perceptual layers, those before 0.3 no stage-2 options or
-                # synthesis stage, and older ones no content initialisation.
-                previous.setdefault("data", settings["data"])
-                previous.setdefault("perceptual_layers", None)
-                previous.setdefault("stage2_options", {})
-                previous.setdefault("synthesis_epochs", 0)
-                previous.setdefault("synthesis_options", {})
-                previous.setdefault("content_initialization", AUTO)
-            finished = os.path.exists(model_path)
-            if finished and reuse_finished and previous == settings and not force:
-                return load_trainer(os.path.join(output_dir, TRAINER_FILE))
-            if previous is None:
-                reason = f"holds an unreadable {RUN_FILE}"
-            elif finished:
-                reason = "holds a finished run"
-            elif previous.get("data") != settings["data"]:
-                reason = "holds a run on other data"
-            elif previous != settings:
-                reason = "holds a run with other settings"
-            else:
-                reason = None
-            if reason and not force:
-                raise FileExistsError(
-                    f"{output_dir} {reason}; pass --force (force=True) to start over (it "
-                    "removes the run's own files only), or use another output folder."
-                )
-            if reason:
+    with contextlib.ExitStack() as held:
+        # Several processes training one run (JAX) share its folder: the first holds the
+        # lock and writes; all of them read it and must find the same run there.
+        lock = RunLock(output_dir) if is_first_process() else contextlib.nullcontext()
+        together(lambda: held.enter_context(lock), f"locking {output_dir}")
+        action = together(
+            lambda: _folder_action(output_dir, settings, force, reuse_finished),
+            f"reading {output_dir}",
+        )
+        check_same_on_every_process([action, settings], f"runs in {output_dir}")
+        backend.wait_for_processes(f"keras-lord read {output_dir}")
+        if is_first_process():
+            if action == RESTART:
                 remove_run_outputs(output_dir)
-        else:
-            foreign = run_files_present(output_dir)
-            if foreign:
-                raise FileExistsError(
-                    f"{output_dir} holds {', '.join(foreign[:3])} but no {RUN_FILE}: not the "
-                    "files of a keras-lord run, and keras-lord replaces only its own, even "
-                    "with --force. Move them, or use another output folder."
-                )
-        for folder in ("", GRID_FOLDER, CHECKPOINT_FOLDER) + tuple(
-            os.path.join(CHECKPOINT_FOLDER, stage) for stage in RUN_STAGES
-        ):
-            remove_partial_files(os.path.join(output_dir, folder))
-        trainer = _build_or_load_trainer(
-            data,
-            output_dir,
-            preset,
-            stage1_compile,
-            perceptual_layers,
-            seed,
-            trainer_arguments,
+            for folder in ("", GRID_FOLDER, CHECKPOINT_FOLDER) + tuple(
+                os.path.join(CHECKPOINT_FOLDER, stage) for stage in RUN_STAGES
+            ):
+                remove_partial_files(os.path.join(output_dir, folder))
+        backend.wait_for_processes(f"keras-lord prepared {output_dir}")
+        if action == REUSE:
+            return load_trainer(os.path.join(output_dir, TRAINER_FILE))
+        trainer = together(
+            lambda: _build_or_load_trainer(
+                data,
+                output_dir,
+                preset,
+                stage1_compile,
+                perceptual_layers,
+                seed,
+                trainer_arguments,
+            ),
+            "building the trainer",
         )
         # Written once the trainer could be built, so a start that failed on the way leaves
         # no settings behind to refuse the next, corrected command with.
-        write_json(run_path, settings)
+        if is_first_process():
+            write_json(run_path, settings)
         return _train_both_stages(
             trainer,
             data,
@@ -364,6 +350,63 @@ def train_run(
             synthesis_epochs,
             synthesis_options,
         )
+
+
+# What `train_run` does with its folder (`_folder_action`).
+START, RESTART, REUSE = "start", "restart", "reuse"
+
+
+def _folder_action(output_dir, settings, force, reuse_finished) -> str:
+    """What a run with `settings` does in `output_dir`, read without writing anything.
+
+    Returns:
+        `START` (a new run, or the same unfinished run resumed), `RESTART` (the run's
+        files removed first: `force`) or `REUSE` (the finished run's trainer returned).
+
+    Raises:
+        FileExistsError: as `train_run` says.
+
+    """
+    run_path = os.path.join(output_dir, RUN_FILE)
+    if not os.path.exists(run_path):
+        foreign = run_files_present(output_dir)
+        if foreign:
+            raise FileExistsError(
+                f"{output_dir} holds {', '.join(foreign[:3])} but no {RUN_FILE}: not the "
+                "files of a keras-lord run, and keras-lord replaces only its own, even "
+                "with --force. Move them, or use another output folder."
+            )
+        return START
+    previous = _read_settings(run_path)
+    if previous is not None:
+        # Runs of keras-lord 0.1 recorded no fingerprint of their data, those of 0.2.0 no
+        # perceptual layers, those before 0.3 no stage-2 options or synthesis stage, and
+        # older ones no content initialisation.
+        previous.setdefault("data", settings["data"])
+        previous.setdefault("perceptual_layers", None)
+        previous.setdefault("stage2_options", {})
+        previous.setdefault("synthesis_epochs", 0)
+        previous.setdefault("synthesis_options", {})
+        previous.setdefault("content_initialization", AUTO)
+    finished = os.path.exists(os.path.join(output_dir, MODEL_FILE))
+    if finished and reuse_finished and previous == settings and not force:
+        return REUSE
+    if previous is None:
+        reason = f"holds an unreadable {RUN_FILE}"
+    elif finished:
+        reason = "holds a finished run"
+    elif previous.get("data") != settings["data"]:
+        reason = "holds a run on other data"
+    elif previous != settings:
+        reason = "holds a run with other settings"
+    else:
+        return START
+    if not force:
+        raise FileExistsError(
+            f"{output_dir} {reason}; pass --force (force=True) to start over (it removes "
+            "the run's own files only), or use another output folder."
+        )
+    return RESTART
 
 
 def _build_or_load_trainer(
@@ -463,19 +506,18 @@ def _fit_stage(
         scale=2,
         filename_prefix=f"{stage}_",
     )
+    log_path = os.path.join(output_dir, f"{stage}_log.csv")
+    checkpoint = ResumableCheckpoint(
+        os.path.join(output_dir, CHECKPOINT_FOLDER, stage),
+        min_interval_seconds=checkpoint_interval_seconds,
+    )
+    # Every process logs the same losses (they are averaged over all); the first writes them.
+    log = [keras.callbacks.CSVLogger(log_path, append=True)] if is_first_process() else []
     # Keras runs callbacks in this order: the grid and the log row of an epoch are written
     # before its checkpoint, so an epoch that a checkpoint marks done has both.
-    callbacks = [
-        FiniteLossGuard(),
-        grid,
-        keras.callbacks.CSVLogger(os.path.join(output_dir, f"{stage}_log.csv"), append=True),
-        *extra_callbacks,
-        ResumableCheckpoint(
-            os.path.join(output_dir, CHECKPOINT_FOLDER, stage),
-            min_interval_seconds=checkpoint_interval_seconds,
-        ),
-    ]
-    _keep_logged_epochs(os.path.join(output_dir, f"{stage}_log.csv"), callbacks[-1])
+    callbacks = [FiniteLossGuard(), grid, *log, *extra_callbacks, checkpoint]
+    if is_first_process():
+        _keep_logged_epochs(log_path, checkpoint)
     start = time.perf_counter()
     history = trainer.fit(
         inputs, batch_size=batch_size, epochs=epochs, callbacks=callbacks, verbose=verbose

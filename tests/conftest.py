@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,22 @@ def child_env() -> dict:
     if _XLA_CACHE:
         env.update(JAX_COMPILATION_CACHE_DIR=_XLA_CACHE[0], **_XLA_CACHE_SETTINGS)
     return env
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on, for processes that train together."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def finish(processes, timeout=600) -> list:
+    """Waits for the processes (bounded), kills any left; returns their stderr."""
+    try:
+        return [process.communicate(timeout=timeout)[1] for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -24,6 +24,7 @@ import sys
 
 import jax
 import keras
+import numpy as np
 from conftest import tiny_trainer
 from distributed_child import BATCH, CONTENT_DIM
 
@@ -66,7 +67,14 @@ def main(mode, process_id, port, output, checkpoint_folder):
     epoch = trainer.fit(inputs, batch_size=BATCH, epochs=1, verbose=0).history["loss"]
     split = keras_lord.distribution.current_batch_split()
     content = trainer.tables.tables["content"].embeddings.value
+    # What the demo's evaluation does: each process on its own, the split table read whole.
+    with keras_lord.backend.held_on_this_process(trainer.variables):
+        table = trainer.tables.table("content")
+        grid = trainer.translate_samples(first, first)
     report = {
+        "whole_table": [list(table.shape), float(np.abs(table).sum())],
+        "grid": [list(grid.shape), float(grid.sum())],
+        "content_rows_after": sum(shard.data.shape[0] for shard in content.addressable_shards),
         "devices": [len(jax.devices()), len(jax.local_devices())],
         "split": [split.devices, split.process_slices, split.process_slice],
         "content_rows_here": sum(shard.data.shape[0] for shard in content.addressable_shards),

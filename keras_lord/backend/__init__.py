@@ -22,8 +22,10 @@ Each backend module provides the same names:
   keras-lord times nothing).
 - Several processes training together (JAX): `process_index()`, `values_of_processes(v)`,
   `wait_for_processes(name)`, `held_whole(variables)` (a context in which split tables are
-  whole on every process, for saving), and `checkpoint_restore_targets(variables)`, what Orbax
-  restores a `ResumableCheckpoint`'s arrays as.
+  whole on every process, for saving), `held_on_this_process(variables)` (a context in
+  which each process computes alone with its own copy, for grids and evaluations), and
+  `checkpoint_restore_targets(variables)`, what Orbax restores a `ResumableCheckpoint`'s
+  arrays as.
 - `OUT_OF_MEMORY_ERRORS`: the backend's own out-of-memory errors (beyond `MemoryError`).
 - What runs faster on this backend, for the layers and settings that depend on it:
   `overhanging_kernels_as_matmul()` (`PatchMatmulConv2D`), `upsampled_convolution_form()`
@@ -43,6 +45,7 @@ if BACKEND == "tensorflow":
     from keras_lord.backend.generic import (
         checkpoint_restore_targets,
         compiled_train_step,
+        held_on_this_process,
         held_whole,
         jaxlib_compiles_convolutions,
         overhanging_kernels_as_matmul,
@@ -89,6 +92,7 @@ elif BACKEND == "jax":
         compiled_train_step,
         fit_inputs,
         gather_rows,
+        held_on_this_process,
         held_whole,
         jaxlib_compiles_convolutions,
         overhanging_kernels_as_matmul,
@@ -112,6 +116,7 @@ else:
         fit_inputs,
         forward_gradient_convolution,
         gather_rows,
+        held_on_this_process,
         held_whole,
         jaxlib_compiles_convolutions,
         native_cpu_bfloat16,
@@ -141,6 +146,7 @@ __all__ = [
     "fit_inputs",
     "forward_gradient_convolution",
     "gather_rows",
+    "held_on_this_process",
     "held_whole",
     "jaxlib_compiles_convolutions",
     "native_cpu_bfloat16",

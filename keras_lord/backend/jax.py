@@ -382,3 +382,49 @@ def held_whole(variables):
         keras.distribution.set_distribution(distribution)
         for variable, value in replaced:
             keras_compat.replace_variable_value(variable, value)
+
+
+@contextlib.contextmanager
+def held_on_this_process(variables):
+    """Within it, this process computes with `variables` alone, as a single process would.
+
+    Under a distribution of several processes, Keras' `predict` cannot gather outputs that
+    lie on other processes' devices, and a table split over them cannot be read. Within
+    this context each process holds every one of `variables` whole on one of its own
+    devices (tables split over processes are first made whole: one collective, each process
+    calling it with the same variables), no distribution is set, and whatever Keras assigns
+    to them stays on that device; afterwards they are as before. Each process then
+    computes the same thing on its own: for grids and evaluations, not for training.
+
+    Args:
+        variables: the variables the computation reads.
+
+    Yields:
+        Nothing.
+
+    """
+    if jax.process_count() == 1:
+        yield
+        return
+    with held_whole(variables):
+        replaced = []
+        for variable in variables:
+            value = variable.value
+            if value.is_fully_addressable:
+                continue
+            # Whole on every device now (`held_whole`): one of this process's copies, copied
+            # again, for Keras' `predict` donates the buffers of the state it is given.
+            local = jnp.array(value.addressable_data(0), copy=True)
+            replaced.append(
+                (
+                    variable,
+                    keras_compat.replace_variable_value(variable, local),
+                    keras_compat.replace_variable_layout(variable, None),
+                )
+            )
+        try:
+            yield
+        finally:
+            for variable, value, layout in replaced:
+                keras_compat.replace_variable_value(variable, value)
+                keras_compat.replace_variable_layout(variable, layout)

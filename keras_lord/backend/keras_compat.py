@@ -127,6 +127,18 @@ def replace_variable_value(variable: keras.Variable, value):
     return old
 
 
+def replace_variable_layout(variable: keras.Variable, layout):
+    """Sets the layout a JAX variable lays assigned values out by; returns the old one.
+
+    `None` keeps assigned values where they are: a process computing alone with its own
+    copy of a variable of several processes (`keras_lord.backend.held_on_this_process`)
+    must not have Keras' `predict` put its results back on the devices of all of them.
+    """
+    old = variable._layout
+    variable._layout = layout
+    return old
+
+
 def weights_file_bytes(model: keras.Model) -> bytes:
     """The content of the file `model.save_weights` writes, built in memory.
 

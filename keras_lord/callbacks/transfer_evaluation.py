@@ -9,6 +9,7 @@ import numpy as np
 
 from keras_lord.data.lord_data import LordData
 from keras_lord.data.pixels import unit_float
+from keras_lord.distribution.processes import is_first_process
 from keras_lord.evaluation import ground_truth_pairs, image_errors
 
 FIELDS = ("stage", "epoch", "train_seconds", "mse", "lpips")
@@ -112,7 +113,7 @@ class TransferEvaluation(keras.callbacks.Callback):
             **self.score(),
         }
         self.history.append(row)
-        if self.log_path is not None:
+        if self.log_path is not None and is_first_process():
             self._append(row)
         self._evaluation_seconds += time.perf_counter() - evaluation_start
 

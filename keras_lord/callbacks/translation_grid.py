@@ -3,6 +3,7 @@ import os
 import keras
 import numpy as np
 
+from keras_lord.distribution.processes import is_first_process
 from keras_lord.utils.files import remove_partial_files
 from keras_lord.utils.image_grid import save_png, translation_grid
 
@@ -25,7 +26,9 @@ class TranslationGrid(keras.callbacks.Callback):
         filename_prefix: put before `translations_epoch_XXXX.png`.
 
     Each PNG is written under a temporary name and renamed into place; the temporary file
-    of a write that a crash cut off is removed at the start of the next `fit`.
+    of a write that a crash cut off is removed at the start of the next `fit`. Under
+    several processes training together (JAX) every process renders the grid and the
+    first writes it.
 
     Example:
     ```python
@@ -65,7 +68,8 @@ class TranslationGrid(keras.callbacks.Callback):
         self.last_path = None
 
     def on_train_begin(self, logs=None):
-        remove_partial_files(self.directory)
+        if is_first_process():
+            remove_partial_files(self.directory)
 
     def on_epoch_end(self, epoch, logs=None):
         is_last = epoch + 1 == self.params.get("epochs") if self.params else False
@@ -91,6 +95,7 @@ class TranslationGrid(keras.callbacks.Callback):
         grid = translation_grid(
             self.class_sources["image"], self.content_sources["image"], translations
         )
-        save_png(path, grid, scale=self.scale)
+        if is_first_process():
+            save_png(path, grid, scale=self.scale)
         self.last_path = path
         return path

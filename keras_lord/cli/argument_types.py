@@ -174,3 +174,30 @@ def vgg16_layers(text: str) -> tuple:
         return check_vgg16_layers(name.strip() for name in text.split(",") if name.strip())
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def host_and_port(text: str) -> str:
+    """An argparse type: `HOST:PORT`, the address of a process (e.g. `10.0.0.1:1234`).
+
+    Args:
+        text: the argument.
+
+    Returns:
+        The address as given.
+
+    Raises:
+        argparse.ArgumentTypeError: without a host, or with a port that is not a whole
+            number in [1, 65535].
+
+    Example:
+    ```python
+    parser.add_argument("--coordinator", type=host_and_port)
+    ```
+
+    """
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected HOST:PORT with a port in [1, 65535] (e.g. node001:1234), got {text!r}"
+        )
+    return text

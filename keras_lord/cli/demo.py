@@ -62,7 +62,7 @@ def run(arguments: argparse.Namespace) -> None:
     """
     from keras_lord.demo import run_demo
 
-    distribution_options.set_up(arguments.distribution, arguments.batch_size)
+    distribution_options.set_up(arguments)
     run_demo(
         output_dir=arguments.out,
         num_classes=arguments.classes,

@@ -135,7 +135,7 @@ def run(arguments: argparse.Namespace) -> None:
     from keras_lord.run_outputs import TRANSFER_LOG
     from keras_lord.training_run import train_run
 
-    distribution_options.set_up(arguments.distribution, arguments.batch_size)
+    distribution_options.set_up(arguments)
     data = LordData.from_npz(arguments.data)
     print(
         f"{arguments.data}: {data.num_samples} images of shape {data.image_shape}, "

@@ -5,6 +5,7 @@ import logging
 import keras
 import numpy as np
 
+from keras_lord import backend
 from keras_lord.data.batch_split import current_batch_split
 
 # TensorFlow counts traces per function code, not per function, and every Keras model's
@@ -24,10 +25,13 @@ class _FalseRetracingAlarm(logging.Filter):
 def predict_quietly(model: keras.Model, inputs, batch_size: int | None = None) -> np.ndarray:
     """`model.predict(inputs, batch_size=batch_size, verbose=0)`, without the false alarm.
 
-    Under a `keras.distribution` that splits batches over devices, every batch must
-    divide over them: the batch size is rounded up to a multiple of the device count, the
-    inputs are padded with copies of their last row to one, and the outputs of the padding
-    are cut off.
+    Under a `keras.distribution` that splits batches over the devices of one process,
+    every batch must divide over them: the batch size is rounded up to a multiple of the
+    device count, the inputs are padded with copies of their last row to one, and the
+    outputs of the padding are cut off. Under one of several processes (JAX), whose
+    `predict` could not gather the outputs of the others' devices, every process predicts
+    all of `inputs` on its own (`keras_lord.backend.held_on_this_process`): all of them
+    must call it, with the same inputs.
 
     Args:
         model: the model.
@@ -43,6 +47,14 @@ def predict_quietly(model: keras.Model, inputs, batch_size: int | None = None) -
     ```
 
     """
+    if current_batch_split().process_slices > 1:
+        # Keras keeps the predict function it compiled for the distribution's layout.
+        model.predict_function = None
+        try:
+            with backend.held_on_this_process(model.variables):
+                return predict_quietly(model, inputs, batch_size)
+        finally:
+            model.predict_function = None
     devices = current_batch_split().devices
     count = None
     if devices > 1:

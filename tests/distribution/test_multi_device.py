@@ -6,7 +6,6 @@ One child process (`distributed_child.py`) trains every variant; the tests read 
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import child_env
+from conftest import child_env, finish, free_port
+from distributed_child import CONTENT_DIM
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "jax", reason="keras.distribution runs under JAX"
@@ -88,12 +88,6 @@ def test_a_step_exchanges_rows_not_the_split_table(report):
     assert max(shape[0] for shape in table_arrays) < rows // 2
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def process_child(mode, process_id, port, output, checkpoint, devices):
     env = dict(child_env(), XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
     env["PYTHONPATH"] = str(Path(__file__).parents[1])
@@ -106,15 +100,6 @@ def process_child(mode, process_id, port, output, checkpoint, devices):
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def finish(processes, timeout=600):
-    """Waits for the processes (bounded), kills any left; returns their stderr."""
-    try:
-        return [process.communicate(timeout=timeout)[1] for process in processes]
-    finally:
-        for process in processes:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +151,12 @@ def test_two_processes_of_two_devices_equal_one_of_four(report, two_processes):
     assert [r["split"] for r in reports] == [[4, 2, 0], [4, 2, 1]]
     # Each process holds half the content table: its 2 devices' quarters.
     assert [r["content_rows_here"] for r in reports] == [report["samples"] // 2] * 2
+    # Computing alone (the demo's evaluation), each read the table whole and drew the same
+    # grid; afterwards the table was split again.
+    assert reports[0]["whole_table"][0] == [report["samples"], CONTENT_DIM]
+    assert reports[0]["whole_table"] == reports[1]["whole_table"]
+    assert reports[0]["grid"] == reports[1]["grid"]
+    assert [r["content_rows_after"] for r in reports] == [report["samples"] // 2] * 2
     # One seed agreed by all: `keras.distribution.initialize` seeds every process alike.
     assert reports[0]["unseeded_shuffle_seed"] == reports[1]["unseeded_shuffle_seed"]
     for process in reports:

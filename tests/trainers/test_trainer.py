@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -201,15 +202,17 @@ FILE_FORMATS = ["weights_h5"] + (["orbax"] if keras.backend.backend() == "jax" e
 
 
 @pytest.mark.parametrize("file_format", FILE_FORMATS)
-def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path, file_format):
+def test_interrupted_fit_resumes_where_it_stopped(tiny_data, tmp_path, file_format, monkeypatch):
     inputs = tiny_data.inputs()
+    # A folder given relative to the working directory, as `keras-lord train --out run` does.
+    monkeypatch.chdir(tmp_path)
     fit_args = dict(batch_size=8, shuffle=False, verbose=0)
 
     straight = tiny_trainer(tiny_data)
     straight.compile()
     straight.fit(inputs, epochs=3, **fit_args)
 
-    directory = tmp_path / "checkpoint"
+    directory = Path("checkpoint")
     crashed = tiny_trainer(tiny_data)
     crashed.compile()
     checkpoint = ResumableCheckpoint(directory, file_format=file_format)

@@ -38,10 +38,12 @@ class OrbaxState(CheckpointFormat):
 
     def write(self, model: keras.Model, path: str) -> None:
         values = {_key(index): v.value for index, v in enumerate(state_variables(model))}
-        _orbax().save(path, values, overwrite=True)
+        # Orbax takes absolute paths only; a run folder is often given relative to the cwd.
+        _orbax().save(os.path.abspath(path), values, overwrite=True)
 
     def read(self, model: keras.Model, path: str) -> None:
         orbax = _orbax()
+        path = os.path.abspath(path)
         variables = state_variables(model)
         saved = orbax.metadata(path).metadata
         expected = {_key(index): (tuple(v.shape), v.dtype) for index, v in enumerate(variables)}
