@@ -13,6 +13,7 @@ from jax.experimental import multihost_utils
 
 from keras_lord.backend import keras_compat
 from keras_lord.backend.generic import fit_inputs, gather_rows, scatter_rows
+from keras_lord.optimizers.loss_scaling import loss_scale_of, scaled_step
 from keras_lord.utils.accelerators import capability_of, computes_bfloat16
 
 
@@ -131,6 +132,12 @@ def row_gradient_train_step(trainer, state, data):
         loss_of, argnums=(0, 1), has_aux=True
     )(trainable, rows)
     unscaled_loss, y_pred, non_trainable, metrics_variables = aux
+    apply = None
+    scale = loss_scale_of(trainer.optimizer, trainer.trainable_variables)
+    if scale is not None:
+        # The scale of this step: read before the optimiser's step updates it.
+        (scale,) = _state_values([scale], trainer.optimizer.variables, optimizer_variables)
+        gradients, row_gradients, apply = scaled_step(gradients, row_gradients, scale)
     trainable, optimizer_variables = trainer.optimizer.stateless_apply(
         optimizer_variables, gradients, trainable
     )
@@ -138,7 +145,9 @@ def row_gradient_train_step(trainer, state, data):
     values = _updated_state(
         trainer.non_trainable_variables + trainer.optimizer.variables,
         list(non_trainable) + list(optimizer_variables),
-        lambda: trainer.table_optimizer.apply_rows(trainer.tables.row_updates(x, row_gradients)),
+        lambda: trainer.table_optimizer.apply_rows(
+            trainer.tables.row_updates(x, row_gradients), apply
+        ),
     )
     non_trainable = values[: len(non_trainable)]
     optimizer_variables = values[len(non_trainable) :]
@@ -186,9 +195,15 @@ def adversarial_train_step(trainer, state, data):
     critic_variables = trainer.discriminator.trainable_variables
     real_images, fake_images = objective.critic_images(x, y_pred)
 
+    scale = loss_scale_of(trainer.optimizer, trainer.trainable_variables)
+    if scale is not None:
+        (scale,) = _state_values([scale], trainer.optimizer.variables, optimizer_variables)
+
     def critic_loss(values, with_r1):
         with keras.StatelessScope(state_mapping=list(zip(critic_variables, values))):
-            return objective.critic_loss(trainer, real_images, fake_images, with_r1)
+            loss, terms = objective.critic_loss(trainer, real_images, fake_images, with_r1)
+        # Scaled as the generator's loss is: the optimiser divides all gradients by it.
+        return (loss if scale is None else loss * scale.astype(loss.dtype)), terms
 
     def critic_gradients(with_r1):
         def gradients_of(values):

@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras_lord.backend import keras_compat
 from keras_lord.data.batch_split import UNSPLIT, BatchSplit
 from keras_lord.data.epoch_batches import epoch_order
+from keras_lord.optimizers.loss_scaling import loss_scale_of, scaled_step
 from keras_lord.utils.accelerators import computes_bfloat16
 from keras_lord.utils.cpu import (
     NATIVE_BFLOAT16_FEATURES,
@@ -127,9 +128,16 @@ def row_gradient_train_step(trainer, data):
         loss = trainer.optimizer.scale_loss(loss)
     weights = trainer.trainable_weights
     gradients = tape.gradient(loss, weights + list(rows.values()))
-    trainer.optimizer.apply(gradients[: len(weights)], weights)
+    network_gradients = gradients[: len(weights)]
     row_gradients = dict(zip(rows, gradients[len(weights) :]))
-    trainer.table_optimizer.apply_rows(trainer.tables.row_updates(x, row_gradients))
+    apply = None
+    scale = loss_scale_of(trainer.optimizer, weights)
+    if scale is not None:
+        network_gradients, row_gradients, apply = scaled_step(
+            network_gradients, row_gradients, tf.identity(scale)
+        )
+    trainer.optimizer.apply(network_gradients, weights)
+    trainer.table_optimizer.apply_rows(trainer.tables.row_updates(x, row_gradients), apply)
     return trainer.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 
@@ -173,6 +181,8 @@ def adversarial_train_step(trainer, data):
                 critic_loss, terms = objective.critic_loss(
                     trainer, real_images, fake_images, with_r1
                 )
+                # Scaled as the generator's loss is: the optimiser divides all gradients.
+                critic_loss = trainer.optimizer.scale_loss(critic_loss)
             return critic_tape.gradient(critic_loss, critic_variables), terms
 
         return gradients_of

@@ -90,7 +90,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
         choices=[*PRECISIONS, "auto"],
         default="float32",
         help="bfloat16 runs the networks in mixed precision (CPUs with AVX512-BF16 or AMX "
-        "under TensorFlow, GPUs); auto picks it where the machine computes in it natively",
+        "under TensorFlow, GPUs); auto picks it where the machine computes in it natively; "
+        "float16 scales the loss, for GPUs without bfloat16 (V100, T4)",
     )
     train.add_argument(
         "--eval-data",

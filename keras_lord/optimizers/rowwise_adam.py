@@ -62,7 +62,7 @@ class RowwiseAdam(keras.optimizers.Adam):
             **kwargs,
         )
 
-    def apply_rows(self, row_gradients: list) -> None:
+    def apply_rows(self, row_gradients: list, apply=None) -> None:
         """Applies one step to the looked-up rows of one or more tables.
 
         Args:
@@ -70,6 +70,10 @@ class RowwiseAdam(keras.optimizers.Adam):
                 was built with, the `(batch,)` integer rows that were looked up, and the
                 `(batch, dim)` gradients of the looked-up rows. A row looked up several
                 times receives the sum of its gradients, as in dense autodiff.
+            apply: `None` to apply the step, or a boolean scalar (a tensor in a compiled
+                step) that skips it where false: the rows, their moments and the step
+                count stay as they are (a loss-scaled step whose gradients overflowed,
+                `keras_lord.optimizers.loss_scaling`).
 
         Raises:
             ValueError: if the optimiser was not built with a table.
@@ -77,8 +81,8 @@ class RowwiseAdam(keras.optimizers.Adam):
         """
         learning_rate = keras_compat.current_learning_rate(self)
         for table, row_ids, gradients in row_gradients:
-            self._update_rows(table, ops.cast(row_ids, "int32"), gradients, learning_rate)
-        self.iterations.assign_add(1)
+            self._update_rows(table, ops.cast(row_ids, "int32"), gradients, learning_rate, apply)
+        self.iterations.assign_add(1 if apply is None else ops.cast(apply, self.iterations.dtype))
 
     def update_step(self, gradient, variable, learning_rate):
         # Dense gradients (the generic Keras path): rows with an all-zero gradient were
@@ -92,7 +96,7 @@ class RowwiseAdam(keras.optimizers.Adam):
         for target, old, new in zip(targets, current, updated):
             self.assign(target, ops.where(touched, new, old))
 
-    def _update_rows(self, table, row_ids, gradients, learning_rate):
+    def _update_rows(self, table, row_ids, gradients, learning_rate, apply):
         try:
             momentum, velocity = keras_compat.adam_slots(self, table)
         except KeyError:
@@ -101,14 +105,13 @@ class RowwiseAdam(keras.optimizers.Adam):
                 "`optimizer.build(tables)` first."
             ) from None
         gradients = _sum_duplicate_rows(row_ids, ops.cast(gradients, table.dtype))
-        new_value, new_momentum, new_velocity = self._adam_rows(
-            backend.gather_rows(table, row_ids),
-            backend.gather_rows(momentum, row_ids),
-            backend.gather_rows(velocity, row_ids),
-            gradients,
-            learning_rate,
-            table,
-        )
+        targets = (table, momentum, velocity)
+        current = [backend.gather_rows(target, row_ids) for target in targets]
+        updated = self._adam_rows(*current, gradients, learning_rate, table)
+        if apply is not None:
+            # Chosen per row of the batch, not per table: a skipped step costs what a step does.
+            updated = [ops.where(apply, new, old) for new, old in zip(updated, current)]
+        new_value, new_momentum, new_velocity = updated
         updates = ((momentum, new_momentum), (velocity, new_velocity), (table, new_value))
         for variable, rows in updates:
             backend.scatter_rows(self, variable, row_ids, rows)

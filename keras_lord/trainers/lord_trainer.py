@@ -67,9 +67,10 @@ class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting,
         stage: `1` (latent optimisation), `2` (amortisation; see `start_stage2`) or `3`
             (adversarial synthesis; see `start_synthesis`).
         precision: `"float32"`, `"bfloat16"` (mixed precision: networks and VGG in
-            bfloat16; tables, AdaIN statistics and losses in float32) or `"auto"`
-            (bfloat16 where the machine computes in it natively); see
-            `keras_lord.trainers.precision` and docs/performance.md.
+            bfloat16; tables, AdaIN statistics and losses in float32), `"float16"` (the
+            same in float16, with the loss scaled: `keras_lord.optimizers.loss_scaling`)
+            or `"auto"` (bfloat16 where the machine computes in it natively, float32
+            elsewhere); see `keras_lord.trainers.precision` and docs/performance.md.
         model: a `LordModel` to train (e.g. to fine-tune) instead of one built from the
             sizes above, which must then be left unset.
         attributes: `{name: number of values}` of categorical attributes of every image
@@ -325,6 +326,10 @@ class LordTrainer(TrainerParts, TrainerStages, TrainerInference, TrainerFitting,
         if self.table_updates == "rowwise" and self.objective.trains_tables:
             table_optimizer.build(self.tables.variables_of_tables)
             self.table_optimizer = table_optimizer
+        if auto_scale_loss and PRECISIONS[self.precision] == "mixed_float16":
+            # Keras wraps the optimiser only where the trainer's own policy is float16; the
+            # networks are float16 here under the trainer's float32 policy.
+            multi_optimizer = keras.optimizers.LossScaleOptimizer(multi_optimizer)
         super().compile(**{**keras_arguments, "optimizer": multi_optimizer})
 
     def get_compile_config(self):

@@ -1,10 +1,12 @@
-"""The networks' precision: float32, mixed bfloat16, or the faster of the two here."""
+"""The networks' precision: float32, mixed bfloat16 or float16, or the faster here."""
 
 from keras_lord import backend
 from keras_lord.utils.cpu import runs_on_cpu
 
 # Dtype policy of the networks for each `precision`; tables and losses stay float32.
-PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16"}
+# float16 scales the loss (`keras_lord.optimizers.loss_scaling`): for GPUs whose tensor cores
+# compute float16 but not bfloat16 (V100, T4); `"auto"` does not pick it.
+PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
 
 def native_bfloat16() -> bool:
@@ -37,10 +39,10 @@ def choose_precision(precision: str) -> str:
     """`precision`, or for `"auto"` the faster of float32 and bfloat16 here, said in a line.
 
     Args:
-        precision: `"auto"`, `"float32"` or `"bfloat16"`.
+        precision: `"auto"`, `"float32"`, `"bfloat16"` or `"float16"`.
 
     Returns:
-        `"float32"` or `"bfloat16"`.
+        `"float32"`, `"bfloat16"` or `"float16"` (which `"auto"` never returns).
 
     Raises:
         ValueError: for any other value.

@@ -44,7 +44,7 @@ def test_default_loss_follows_precision(tiny_data):
 
 def test_unknown_precision():
     with pytest.raises(ValueError, match="precision"):
-        LordTrainer(num_classes=2, num_samples=2, preset="small", precision="float16")
+        LordTrainer(num_classes=2, num_samples=2, preset="small", precision="float64")
     with pytest.raises(ValueError, match="auto"):
         LordTrainer(num_classes=2, num_samples=2, preset="small", precision="fp32")
 
@@ -106,3 +106,57 @@ def test_a_cpu_machine_goes_by_its_cpu():
 
     assert backend.accelerator_bfloat16() is None
     assert native_bfloat16() is backend.native_cpu_bfloat16()
+
+
+def _state(trainer):
+    tables = [to_numpy(v) for v in trainer.tables.variables_of_tables]
+    weights = [to_numpy(v) for v in trainer.trainable_variables]
+    return tables, weights
+
+
+def test_float16_scales_the_loss_for_the_networks_and_the_table_rows(tiny_data):
+    trainer = tiny_trainer(tiny_data, precision="float16")
+    assert trainer.generator.get_layer("adain_conv_0").compute_dtype == "float16"
+    trainer.compile(learning_rate=1e-3, content_initialization="random")
+    assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
+    inputs = tiny_data.inputs()
+    first = {key: value[:8] for key, value in inputs.items()}
+    trainer.fit(first, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    before = _state(trainer)
+    content_before = to_numpy(trainer.content_embedding.embeddings)
+    iterations = int(to_numpy(trainer.table_optimizer.iterations))
+
+    # A scale at which float16 overflows: the whole step is skipped, tables included, and
+    # the scale halved. Unscaled and unchecked, the rows would be written as inf or NaN.
+    trainer.optimizer.dynamic_scale.assign(2.0**60)
+    trainer.fit(first, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    after = _state(trainer)
+    for old, new in zip(before[0] + before[1], after[0] + after[1]):
+        np.testing.assert_array_equal(new, old)
+    assert float(to_numpy(trainer.optimizer.dynamic_scale)) == 2.0**59
+    assert int(to_numpy(trainer.table_optimizer.iterations)) == iterations
+
+    # At a scale that fits, the rows move by what the unscaled gradient gives: Adam's first
+    # step moves every touched entry by about the learning rate, whatever the scale.
+    trainer.optimizer.dynamic_scale.assign(2.0**10)
+    history = trainer.fit(first, batch_size=8, epochs=3, shuffle=False, verbose=0).history
+    assert all(np.isfinite(history["loss"]))
+    content = to_numpy(trainer.content_embedding.embeddings)
+    assert np.all(np.isfinite(content))
+    moved = np.abs(content - content_before)[first["sample_id"]]
+    assert 0 < moved.max() < 1.0
+
+
+def test_float16_trains_and_is_saved(tiny_data, tmp_path):
+    trainer = tiny_trainer(tiny_data, precision="float16")
+    trainer.compile(learning_rate=1e-3)
+    history = trainer.fit(tiny_data.inputs(), batch_size=8, epochs=4, verbose=0).history
+    assert all(np.isfinite(history["loss"]))
+    assert history["reconstruction"][-1] < history["reconstruction"][0]
+    trainer.save(tmp_path / "fp16.keras")
+    loaded = keras.saving.load_model(tmp_path / "fp16.keras")
+    assert isinstance(loaded.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert float(to_numpy(loaded.optimizer.dynamic_scale)) == float(
+        to_numpy(trainer.optimizer.dynamic_scale)
+    )
+    np.testing.assert_array_equal(loaded.generate([0], [1]), trainer.generate([0], [1]))

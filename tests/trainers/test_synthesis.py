@@ -138,3 +138,28 @@ def test_synthesis_settings_and_runs_are_checked_before_work(tiny_data):
         check_synthesis(-1, {}, shape, {})
     check_synthesis(2, {"adversarial_weight": 0.5}, shape, {})
     assert keras.backend.backend() in ("jax", "tensorflow")
+
+
+def test_float16_scales_the_critics_loss_as_the_generators(tiny_data, tmp_path):
+    """Under loss scaling the optimiser divides every gradient by the scale; the critic's
+    loss must be multiplied by it too, or its step shrinks with the scale (below Adam's
+    epsilon), while the scale itself must not change a step."""
+    trainer = tiny_trainer(tiny_data, precision="float16")
+    trainer.compile()
+    trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
+    trainer.start_stage2()
+    trainer.fit(tiny_data.inputs(), batch_size=8, epochs=1, verbose=0)
+    trainer.save(tmp_path / "stage2.keras")
+    batch = tiny_data.subset(np.arange(8)).inputs()
+    steps = {}
+    for scale in (1.0, 2.0**12):
+        trainer = load_trainer(tmp_path / "stage2.keras")
+        trainer.start_synthesis(r1_interval=100)
+        trainer.optimizer.build(trainer.trainable_variables)
+        trainer.optimizer.dynamic_scale.assign(scale)
+        before = weights_of(trainer.discriminator)
+        trainer.fit(batch, batch_size=8, epochs=1, verbose=0)
+        after = weights_of(trainer.discriminator)
+        steps[scale] = np.mean([np.abs(b - a).mean() for a, b in zip(before, after)])
+    assert steps[1.0] > 0
+    np.testing.assert_allclose(steps[2.0**12], steps[1.0], rtol=0.1)
