@@ -13,8 +13,10 @@ Two parts, side by side in one run:
   (what a data-parallel gradient all-reduce carries) and the content table's (what a dense
   table update would), and the FLOPs per image of `flop_count.py`.
 * **Overhead on this CPU.** Steps per second of a `small` trainer at 32 px on 1 device
-  (no distribution) and with `data` and `model` over 2 and 4 of the virtual devices: the
-  devices share the same cores, so this is the cost of splitting, not a speed-up.
+  (no distribution) and with `data` and `model` over `--counts` (2 and 4) of the virtual
+  devices: the devices share the same cores, so this is the cost of splitting, not a
+  speed-up. On a host with several GPUs (`benchmarks/gpu_suite.sh`) the same variants time
+  the scaling over real devices.
 """
 
 import argparse
@@ -124,6 +126,9 @@ def main():
     parser.add_argument("--overhead-batch", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per variant")
     parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument(
+        "--counts", default="2,4", help="device counts timed beside one device, e.g. 2,4,8"
+    )
     parser.add_argument("--out", help="also write the report here")
     arguments = parser.parse_args()
     report = {
@@ -132,8 +137,9 @@ def main():
         "communication": [communication(size, arguments) for size in arguments.sizes],
     }
     if not arguments.skip_overhead:
+        counts = [int(count) for count in arguments.counts.split(",")]
         variants = [(None, 1)] + [
-            (name, count) for count in (2, 4) for name in DISTRIBUTION_CHOICES.names()
+            (name, count) for count in counts for name in DISTRIBUTION_CHOICES.names()
         ]
         report["overhead"] = [steps_per_second(name, n, arguments) for name, n in variants]
     emit_report(report, arguments.out)

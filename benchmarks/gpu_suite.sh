@@ -15,7 +15,9 @@
 # where it is installed (KERAS_BACKENDS="jax tensorflow").
 #
 # Usage: OUT=results/ bash benchmarks/gpu_suite.sh
-# Writes one JSON file per measurement into $OUT and prints a summary last. A dry run on a
+# Writes one JSON file per measurement into $OUT, all of them together (with the date and
+# the GPUs) into $OUT/gpu_suite.json, and prints a summary last. With several GPUs it also
+# times one step of the same global batch on 1, 2, 4, ... of them. A dry run on a
 # CPU: PRESET=small DEVICE=cpu ROUNDS=1 STEPS=2 PEAK_SIZE=1024 bash benchmarks/gpu_suite.sh
 set -euo pipefail
 OUT=${OUT:-outputs/gpu_suite}
@@ -50,12 +52,42 @@ for backend in ${KERAS_BACKENDS:-jax}; do
             --steps-per-round "$STEPS" >"$OUT/${backend}_versus_reference_${precision}.json"
     done
 done
+# Several GPUs: one step of the same global batch on 1, 2, 4, ... of them (JAX).
+gpus=$(nvidia-smi -L 2>/dev/null | wc -l || true)
+if [ "${gpus:-0}" -gt 1 ]; then
+    counts=$(python3 -c "n = $gpus; print(','.join(str(2**k) for k in range(1, 8) if 2**k <= n))")
+    KERAS_BACKEND=jax python3 benchmarks/distributed_step.py --devices "$gpus" --sizes 64 \
+        --counts "$counts" --overhead-batch 256 --out "$OUT/jax_distributed_step.json" \
+        >"$OUT/jax_distributed_step.log"
+fi
+# Every figure in one file, then a summary.
 python3 - "$OUT" <<'EOF'
-import json, pathlib, sys
+import json, pathlib, sys, time
 
-for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
-    result = json.loads(path.read_text())
-    if "configurations" in result:
+out = pathlib.Path(sys.argv[1])
+results = {
+    path.stem: json.loads(path.read_text())
+    for path in sorted(out.glob("*.json"))
+    if path.name != "gpu_suite.json"
+}
+gpus = out / "gpu.csv"
+(out / "gpu_suite.json").write_text(
+    json.dumps(
+        {
+            "date": time.strftime("%Y-%m-%d"),
+            "gpus": gpus.read_text().splitlines()[1:] if gpus.exists() else [],
+            "results": results,
+        },
+        indent=2,
+    )
+)
+for stem, result in results.items():
+    path = pathlib.Path(stem)
+    if "overhead" in result:
+        for entry in result["overhead"]:
+            print(f"{path.stem:36s} {entry['distribution']:6s} on {entry['devices']} devices: "
+                  f"{entry['steps_per_second']:.2f} steps/s")
+    elif "configurations" in result:
         for name, entry in result["configurations"].items():
             print(f"{path.stem:36s} {entry['precision']:9s} {entry['images_per_second']:8.1f} img/s "
                   f"{entry['executed_gflop_per_second'] / 1000:7.1f} TFLOP/s "

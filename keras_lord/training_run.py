@@ -2,7 +2,6 @@
 
 import contextlib
 import hashlib
-import json
 import math
 import os
 import time
@@ -22,6 +21,7 @@ from keras_lord.distribution.processes import (
 from keras_lord.losses import VGGPerceptualLoss
 from keras_lord.models.lord_generator import check_image_shape
 from keras_lord.presets import get_preset
+from keras_lord.run_folder import FolderAction, folder_action
 from keras_lord.run_outputs import (
     CHECKPOINT_FOLDER,
     GRID_FOLDER,
@@ -29,7 +29,6 @@ from keras_lord.run_outputs import (
     RUN_STAGES,
     STAGE1_FILE,
     remove_run_outputs,
-    run_files_present,
 )
 from keras_lord.saving import MODEL_FILE, TRAINER_FILE, load_trainer
 from keras_lord.trainers.amortization import check_code_source
@@ -154,14 +153,6 @@ def check_synthesis(epochs, options: dict, image_shape, trainer_arguments: dict)
         )
 
 
-def _read_settings(run_path):
-    try:
-        with open(run_path) as file:
-            return json.load(file)
-    except (OSError, ValueError):
-        return None
-
-
 def train_run(
     data: LordData,
     output_dir,
@@ -198,6 +189,11 @@ def train_run(
     (the `LordModel` for inference, without tables, optimiser or VGG). While it runs,
     `run.lock` keeps a second run out of the folder. Files of a write that a crash cut off
     are removed when the run starts again.
+
+    Under several processes training together (JAX, `keras.distribution.initialize`),
+    every process calls it with the same arguments and data, the folder shared: the first
+    holds the lock and writes the run's files, all of them read the folder first and stop
+    together if one of them cannot go on (`docs/distributed.md`).
 
     Args:
         data: the training images.
@@ -305,20 +301,20 @@ def train_run(
         lock = RunLock(output_dir) if is_first_process() else contextlib.nullcontext()
         together(lambda: held.enter_context(lock), f"locking {output_dir}")
         action = together(
-            lambda: _folder_action(output_dir, settings, force, reuse_finished),
+            lambda: folder_action(output_dir, settings, force, reuse_finished),
             f"reading {output_dir}",
         )
         check_same_on_every_process([action, settings], f"runs in {output_dir}")
         backend.wait_for_processes(f"keras-lord read {output_dir}")
         if is_first_process():
-            if action == RESTART:
+            if action == FolderAction.RESTART:
                 remove_run_outputs(output_dir)
             for folder in ("", GRID_FOLDER, CHECKPOINT_FOLDER) + tuple(
                 os.path.join(CHECKPOINT_FOLDER, stage) for stage in RUN_STAGES
             ):
                 remove_partial_files(os.path.join(output_dir, folder))
         backend.wait_for_processes(f"keras-lord prepared {output_dir}")
-        if action == REUSE:
+        if action == FolderAction.REUSE:
             return load_trainer(os.path.join(output_dir, TRAINER_FILE))
         trainer = together(
             lambda: _build_or_load_trainer(
@@ -350,63 +346,6 @@ def train_run(
             synthesis_epochs,
             synthesis_options,
         )
-
-
-# What `train_run` does with its folder (`_folder_action`).
-START, RESTART, REUSE = "start", "restart", "reuse"
-
-
-def _folder_action(output_dir, settings, force, reuse_finished) -> str:
-    """What a run with `settings` does in `output_dir`, read without writing anything.
-
-    Returns:
-        `START` (a new run, or the same unfinished run resumed), `RESTART` (the run's
-        files removed first: `force`) or `REUSE` (the finished run's trainer returned).
-
-    Raises:
-        FileExistsError: as `train_run` says.
-
-    """
-    run_path = os.path.join(output_dir, RUN_FILE)
-    if not os.path.exists(run_path):
-        foreign = run_files_present(output_dir)
-        if foreign:
-            raise FileExistsError(
-                f"{output_dir} holds {', '.join(foreign[:3])} but no {RUN_FILE}: not the "
-                "files of a keras-lord run, and keras-lord replaces only its own, even "
-                "with --force. Move them, or use another output folder."
-            )
-        return START
-    previous = _read_settings(run_path)
-    if previous is not None:
-        # Runs of keras-lord 0.1 recorded no fingerprint of their data, those of 0.2.0 no
-        # perceptual layers, those before 0.3 no stage-2 options or synthesis stage, and
-        # older ones no content initialisation.
-        previous.setdefault("data", settings["data"])
-        previous.setdefault("perceptual_layers", None)
-        previous.setdefault("stage2_options", {})
-        previous.setdefault("synthesis_epochs", 0)
-        previous.setdefault("synthesis_options", {})
-        previous.setdefault("content_initialization", AUTO)
-    finished = os.path.exists(os.path.join(output_dir, MODEL_FILE))
-    if finished and reuse_finished and previous == settings and not force:
-        return REUSE
-    if previous is None:
-        reason = f"holds an unreadable {RUN_FILE}"
-    elif finished:
-        reason = "holds a finished run"
-    elif previous.get("data") != settings["data"]:
-        reason = "holds a run on other data"
-    elif previous != settings:
-        reason = "holds a run with other settings"
-    else:
-        return START
-    if not force:
-        raise FileExistsError(
-            f"{output_dir} {reason}; pass --force (force=True) to start over (it removes "
-            "the run's own files only), or use another output folder."
-        )
-    return RESTART
 
 
 def _build_or_load_trainer(
