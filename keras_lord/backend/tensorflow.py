@@ -445,6 +445,9 @@ def time_convolutions(
 
     Runs eagerly even inside a trace (`tf.init_scope`), on random tensors of the given
     shapes: one compiled call of each candidate to warm up, then the best of `repeats`.
+    Compiled as Keras compiles the training step by default (`jit_compile="auto"`): with
+    XLA where TensorFlow has a GPU, by TensorFlow's own kernels on a CPU alone, so that the
+    way chosen is the fastest in the step it runs in.
 
     Args:
         candidates: `{name: convolve}`, each `convolve(inputs, kernel)` the same
@@ -467,7 +470,7 @@ def time_convolutions(
         kernel = tf.cast(generator.normal(kernel_shape), dtype)
         for name, convolve in candidates.items():
 
-            @tf.function(autograph=False)
+            @tf.function(autograph=False, jit_compile=bool(accelerator_names()))
             def step(inputs, kernel, convolve=convolve):
                 # Graph gradients: `tf.init_scope` pauses every `GradientTape`.
                 outputs = convolve(inputs, kernel)

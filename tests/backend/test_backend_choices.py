@@ -116,3 +116,29 @@ def test_space_to_depth_conv2d_stays_plain_where_blocks_cannot_pay(monkeypatch):
     assert not layer.computes_on_blocks((2, 8, 8, 4))
     monkeypatch.setattr(backend, "blocked_convolutions_can_pay", lambda: True)
     assert layer.computes_on_blocks((2, 8, 8, 4))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's timing")
+def test_ways_are_timed_compiled_as_the_step_is(monkeypatch):
+    # Keras compiles TensorFlow's step with XLA where there is a GPU (`jit_compile="auto"`),
+    # so the timing must too: a way XLA cannot compile then fails to be timed.
+    import tensorflow as tf
+
+    from keras_lord.backend import tensorflow as tf_backend
+
+    def native(inputs, kernel):
+        return tf.nn.conv2d(inputs, kernel, 1, "SAME")
+
+    def through_python(inputs, kernel):
+        # A Python call (differentiable): TensorFlow runs it, XLA cannot compile it.
+        outputs = tf.py_function(lambda x: x, [native(inputs, kernel)], inputs.dtype)
+        return tf.ensure_shape(outputs, [1, 8, 8, 4])
+
+    ways = {"native": native, "through_python": through_python}
+    shapes = ((1, 8, 8, 3), (3, 3, 3, 4), "float32")
+    seconds = tf_backend.time_convolutions(ways, *shapes, repeats=1)
+    assert set(seconds) == {"native", "through_python"}
+    monkeypatch.setattr(tf_backend, "accelerator_names", lambda: ["gpu:NVIDIA H100 80GB HBM3"])
+    assert set(tf_backend.time_convolutions({"native": native}, *shapes, repeats=1)) == {"native"}
+    with pytest.raises(tf.errors.InvalidArgumentError, match="(?i)xla|compil"):
+        tf_backend.time_convolutions({"through_python": through_python}, *shapes, repeats=1)
