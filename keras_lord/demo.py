@@ -10,8 +10,9 @@ from keras_lord import backend
 from keras_lord.data import SyntheticObjects
 from keras_lord.distribution.processes import is_first_process, together
 from keras_lord.evaluation import class_identity_accuracy, content_transfer_error, probe_accuracy
+from keras_lord.run_checks import check_run_arguments
 from keras_lord.tables.content_initialization import check_content_initialization
-from keras_lord.training_run import check_run_arguments, train_run
+from keras_lord.training_run import train_run
 from keras_lord.utils.files import write_json
 from keras_lord.utils.image_grid import save_png, translation_grid
 

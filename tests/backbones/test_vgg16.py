@@ -4,7 +4,7 @@ import pytest
 
 from keras_lord.backbones.vgg16 import VGG16_LAYER_ORDER, build_vgg16_trunk, check_vgg16_layers
 from keras_lord.clustering import StyleClusterLabeler
-from keras_lord.training_run import check_run_arguments
+from keras_lord.run_checks import check_run_arguments
 
 
 def test_valid_names_come_back_as_a_tuple():

@@ -4,9 +4,9 @@ import pytest
 from conftest import run_python, tiny_trainer, to_numpy
 
 from keras_lord.models import LordDiscriminator
+from keras_lord.run_checks import check_synthesis
 from keras_lord.saving import load_trainer
 from keras_lord.trainers import CompileSettings
-from keras_lord.training_run import check_synthesis
 
 
 def weights_of(layer):
